@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import { decodeUplink, UPLINK_MESSAGES } from "../../formatter/index";
+import { hex } from "../support/hex";
+
+const KEEP_ALIVE = "01 1C 03 4A 24 18 05 D9 E7 19 52 01";
+const KEEP_ALIVE_DATA = {
+  internalTemperature: 28,
+  energy_kWh: 55190.552,
+  energy_Wh: 55190552,
+  power_W: 1497,
+  acVoltage_V: 231,
+  acCurrent_mA: 6482,
+  relayState: "ON",
+};
+
+// Every response example of 16aspm-protocol.md, alone in an uplink.
+const RESPONSES: [string, Record<string, unknown>][] = [
+  ["04 12 10", { deviceVersions: { hardware: "1.2", software: "1.0" } }],
+  ["12 0F", { keepAliveTime: 15 }],
+  ["19 C6", { joinRetryPeriod: 16.5 }],
+  ["1B 00", { uplinkType: 0 }],
+  ["1B 01", { uplinkType: 1 }],
+  ["1D 02 0C", { watchDogParams: { wdpC: 2, wdpUc: 12 } }],
+  ["1F 5A 3C", { overheatingThresholds: { trigger: 90, recovery: 60 } }],
+  ["21 00 FA F5", { overvoltageThreshold: { trigger: 250, recovery: 245 } }],
+  ["23 0B", { overcurrentThreshold: 11 }],
+  ["25 07 D0", { overpowerThreshold: 2000 }],
+  ["5A 01", { afterOverheatingProtectionRecovery: 1 }],
+  ["5C 00", { ledIndicationMode: 0 }],
+  ["5D 01", { manualChangeRelayState: true }],
+  ["5D 00", { manualChangeRelayState: false }],
+  ["5F 02", { relayRecoveryState: 2 }],
+  ["60 05 3C", { overheatingEvents: { events: 5, temperature: 60 } }],
+  ["61 03 01 04", { overvoltageEvents: { events: 3, voltage: 260 } }],
+  ["62 03 19 52", { overcurrentEvents: { events: 3, current: 6482 } }],
+  ["63 03 07 D0", { overpowerEvents: { events: 3, power: 2000 } }],
+  ["70 00 2A", { overheatingRecoveryTime: 42 }],
+  ["71 00 1A", { overvoltageRecoveryTime: 26 }],
+  ["72 3E", { overcurrentRecoveryTemp: 62 }],
+  ["73 2F", { overpowerRecoveryTemp: 47 }],
+  ["A0 01 02 0A FF", { fuota: { fuota_address: 0x01020aff, fuota_address_raw: "01020AFF" } }],
+  ["A4 00", { region: "EU868" }],
+  ["A4 01", { region: "AS923" }],
+  ["A4 02", { region: "AU915" }],
+  ["A4 03", { region: "US915" }],
+  ["B1 00", { relayState: "OFF" }],
+  ["B1 01", { relayState: "ON" }],
+];
+
+function decode(payload: string, fPort = 2) {
+  return decodeUplink({ bytes: hex(payload), fPort });
+}
+
+describe("decodeUplink: the spec's examples", () => {
+  it("decodes the worked keep-alive example", () => {
+    expect(decode(KEEP_ALIVE)).toEqual({ data: KEEP_ALIVE_DATA });
+  });
+
+  it("decodes the keep-alive after a GET of the period", () => {
+    expect(decode("12 0F " + KEEP_ALIVE)).toEqual({ data: { keepAliveTime: 15, ...KEEP_ALIVE_DATA } });
+  });
+
+  it.each(RESPONSES)("decodes %s", (payload, data) => {
+    expect(decode(payload)).toEqual({ data });
+  });
+
+  it("covers every message of the table", () => {
+    const covered = new Set(RESPONSES.map(([payload]) => hex(payload)[0]).concat([0x01]));
+    expect(UPLINK_MESSAGES.map((m) => m.code).filter((code) => !covered.has(code))).toEqual([]);
+  });
+});
+
+describe("decodeUplink: the vendor codec's mistakes, fixed", () => {
+  it("honours the temperature's sign bit in the keep-alive: 0x85 is −5 °C", () => {
+    expect(decode("01 85 03 4A 24 18 05 D9 E7 19 52 01").data.internalTemperature).toBe(-5);
+    expect(decode("01 FF 00 00 00 00 00 00 E6 00 00 00").data.internalTemperature).toBe(-127);
+    expect(Object.is(decode("01 80 00 00 00 00 00 00 E6 00 00 00").data.internalTemperature, 0)).toBe(true);
+  });
+
+  it("honours the sign bit in the overcurrent and overpower recovery temperatures", () => {
+    expect(decode("72 8A").data).toEqual({ overcurrentRecoveryTemp: -10 });
+    expect(decode("73 81").data).toEqual({ overpowerRecoveryTemp: -1 });
+  });
+
+  it("decodes a response-only uplink without inventing a keep-alive", () => {
+    expect(decode("12 0F 1F 5A 3C 21 00 FA F5 25 07 D0")).toEqual({
+      data: {
+        keepAliveTime: 15,
+        overheatingThresholds: { trigger: 90, recovery: 60 },
+        overvoltageThreshold: { trigger: 250, recovery: 245 },
+        overpowerThreshold: 2000,
+      },
+    });
+  });
+
+  it("reads versions as nibbles, not decimal digits: 0x1A is 1.10", () => {
+    expect(decode("04 1A 13").data).toEqual({ deviceVersions: { hardware: "1.10", software: "1.3" } });
+  });
+
+  it("keeps the exact Wh counter above 2^31", () => {
+    const data = decode("01 1C FF FF FF FF 00 00 E6 00 00 00").data;
+    expect(data.energy_Wh).toBe(4294967295);
+    expect(data.energy_kWh).toBe(4294967.295);
+  });
+});
+
+describe("decodeUplink: several messages in one uplink", () => {
+  it("decodes RESPONSES then the keep-alive", () => {
+    expect(decode("04 12 10 1D 02 0C B1 01 " + KEEP_ALIVE).data).toEqual({
+      deviceVersions: { hardware: "1.2", software: "1.0" },
+      watchDogParams: { wdpC: 2, wdpUc: 12 },
+      ...KEEP_ALIVE_DATA,
+    });
+  });
+
+  it("decodes a keep-alive with a manual-switch message", () => {
+    expect(decode("5D 00 01 1C 03 4A 24 18 00 00 E7 00 00 00").data).toEqual({
+      manualChangeRelayState: false,
+      ...KEEP_ALIVE_DATA, power_W: 0, acCurrent_mA: 0, relayState: "OFF",
+    });
+    expect(decode(KEEP_ALIVE + " 5D 01").data).toEqual({ ...KEEP_ALIVE_DATA, manualChangeRelayState: true });
+  });
+
+  it("decodes a protection event with a keep-alive in the middle of RESPONSES", () => {
+    expect(decode("61 03 01 04 " + KEEP_ALIVE + " 71 00 1A").data).toEqual({
+      overvoltageEvents: { events: 3, voltage: 260 }, ...KEEP_ALIVE_DATA, overvoltageRecoveryTime: 26,
+    });
+  });
+});
+
+describe("decodeUplink: bad input gets errors that say what and where", () => {
+  // Every truncation of every message, behind a response so the offset is not 0.
+  for (const payload of [KEEP_ALIVE, ...RESPONSES.map(([p]) => p)]) {
+    const bytes = hex(payload);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      it(`${payload} cut to ${cut} bytes after 12 0F names the command and offset 2`, () => {
+        const result = decodeUplink({ bytes: [0x12, 0x0f, ...bytes.slice(0, cut)], fPort: 2 });
+        const code = bytes[0].toString(16).toUpperCase().padStart(2, "0");
+        expect(result.errors).toHaveLength(1);
+        expect(result.errors![0]).toMatch(new RegExp(`\\(0x${code}\\) at byte 2 is cut short: needs ${bytes.length} bytes, only ${cut} left`));
+        expect(result.data).toEqual({ keepAliveTime: 15 });
+      });
+    }
+  }
+
+  it("refuses an empty payload", () => {
+    expect(decodeUplink({ bytes: [], fPort: 2 })).toEqual({ data: {}, errors: ["empty payload: no message to decode"] });
+  });
+
+  it.each([
+    [undefined, "input.bytes must be an array of numbers 0..255, got undefined"],
+    ["011C", 'input.bytes must be an array of numbers 0..255, got "011C"'],
+    [[1, 256], "input.bytes[1] must be an integer 0..255, got 256"],
+    [[1, 2.5], "input.bytes[1] must be an integer 0..255, got 2.5"],
+    [[1, "x"], 'input.bytes[1] must be an integer 0..255, got "x"'],
+  ])("refuses bytes %j", (bytes, message) => {
+    expect(decodeUplink({ bytes, fPort: 2 })).toEqual({ data: {}, errors: [message] });
+  });
+
+  it("refuses input that is not an object", () => {
+    expect(decodeUplink(null as never).errors).toEqual(["input.bytes must be an array of numbers 0..255, got undefined"]);
+  });
+
+  it("accepts a Uint8Array", () => {
+    expect(decodeUplink({ bytes: new Uint8Array(hex(KEEP_ALIVE)), fPort: 2 })).toEqual({ data: KEEP_ALIVE_DATA });
+  });
+});
+
+describe("decodeUplink: unknown codes and ports", () => {
+  it("keeps what came before an unknown code and warns with the code and offset", () => {
+    expect(decode("12 0F 1B 01 EE 05")).toEqual({
+      data: { keepAliveTime: 15, uplinkType: 1 },
+      warnings: ["unknown command 0xEE at byte 4: reading stopped there, 2 bytes not decoded"],
+    });
+  });
+
+  it("decodes a trailing keep-alive after an unknown code, and says so", () => {
+    expect(decode("12 0F EE 05 " + KEEP_ALIVE)).toEqual({
+      data: { keepAliveTime: 15, ...KEEP_ALIVE_DATA },
+      warnings: [
+        "unknown command 0xEE at byte 2: reading stopped there, 14 bytes not decoded",
+        "the last 12 bytes start with 0x01: decoded as the keep-alive at byte 4",
+      ],
+    });
+  });
+
+  it("gives errors when an unknown code leaves nothing decoded", () => {
+    expect(decode("EE 01 02")).toEqual({
+      data: {},
+      warnings: ["unknown command 0xEE at byte 0: reading stopped there, 3 bytes not decoded"],
+      errors: ["no known message in the payload"],
+    });
+  });
+
+  it("decodes another fPort with a warning", () => {
+    expect(decode(KEEP_ALIVE, 5)).toEqual({
+      data: KEEP_ALIVE_DATA,
+      warnings: ["fPort 5: the 16ASPM sends on fPort 2; decoded anyway"],
+    });
+  });
+
+  it("passes an undocumented enum byte through as a number, with a warning", () => {
+    expect(decode("A4 07")).toEqual({
+      data: { region: 7 },
+      warnings: ["region (0xA4): region byte 0x07 at byte 1 is not documented; passed through as a number"],
+    });
+  });
+});
