@@ -1,0 +1,46 @@
+// Configuration from the environment (contract §2), checked once at start-up.
+import { resolve } from "node:path";
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined → PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Configured bearer tokens; undefined → one is generated and kept in dataDir. */
+  tokens: string[] | undefined;
+  bodyLimit: number;
+  batchMax: number;
+  poolSize: number;
+  logLevel: string;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}=${JSON.stringify(text)}: expected an integer ${min}..${max}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  let tokens: string[] | undefined;
+  if (env.WEBHOOK_TOKENS !== undefined && env.WEBHOOK_TOKENS.trim() !== "") {
+    tokens = env.WEBHOOK_TOKENS.split(",").map((t) => t.trim()).filter((t) => t !== "");
+    const short = tokens.findIndex((t) => t.length < 16);
+    if (short >= 0) throw new Error(`WEBHOOK_TOKENS: token ${short + 1} is shorter than 16 characters; use long random tokens`);
+  }
+  return {
+    port: integer(env, "PORT", 8080, 0, 65535),
+    host: env.HOST || "0.0.0.0",
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.DATA_DIR || "./data"),
+    tokens,
+    bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+    batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
+    poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    logLevel: env.LOG_LEVEL || "info",
+  };
+}

@@ -1,0 +1,71 @@
+// One interface over node-postgres and PGlite, so migrations and queries are the same on both.
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+export interface Database extends Queryable {
+  /** "postgres" or "pglite", for logs and the start-up message. */
+  readonly kind: "postgres" | "pglite";
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one session (advisory locks are per session). */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface Session extends Queryable {
+  /** Runs a script of several statements. */
+  exec(sql: string): Promise<void>;
+}
+
+export function postgres(connectionString: string, poolSize = 10): Database {
+  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // An idle client losing its connection (a server restart) must not crash the process.
+  pool.on("error", () => {});
+  return {
+    kind: "postgres",
+    query: <R extends object>(sql: string, params?: unknown[]) => pool.query<R & pg.QueryResultRow>(sql, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn(client as Queryable);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          query: <R extends object>(sql: string, params?: unknown[]) => client.query<R & pg.QueryResultRow>(sql, params),
+          exec: async (sql) => void (await client.query(sql)),
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** PGlite in `dataDir`, or in memory when `dataDir` is undefined. */
+export async function pglite(dataDir?: string): Promise<Database> {
+  const db = await PGlite.create(dataDir);
+  const query = <R extends object>(sql: string, params?: unknown[]) => db.query<R>(sql, params);
+  return {
+    kind: "pglite",
+    query,
+    transaction: (fn) => db.transaction((tx) => fn({ query: <R extends object>(sql: string, params?: unknown[]) => tx.query<R>(sql, params) })),
+    session: (fn) => fn({ query, exec: async (sql) => void (await db.exec(sql)) }),
+    close: () => db.close(),
+  };
+}

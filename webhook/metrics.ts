@@ -1,0 +1,21 @@
+// Prometheus metrics of one app instance (its own registry, so test apps do not share counters).
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: "webhook_requests_total", help: "HTTP requests by route and status code", labelNames: ["route", "status"], registers }),
+    uplinksStored: new Counter({ name: "webhook_uplinks_stored_total", help: "Uplinks stored", labelNames: ["network"], registers }),
+    eventsStored: new Counter({ name: "webhook_events_stored_total", help: "Device events stored (joins, downlink events, …)", labelNames: ["network"], registers }),
+    duplicates: new Counter({ name: "webhook_duplicates_total", help: "Messages already stored, answered 200 and not stored again", labelNames: ["network"], registers }),
+    decodeErrors: new Counter({ name: "webhook_decode_errors_total", help: "Stored uplinks whose payload the codec could not fully decode", registers }),
+    databaseErrors: new Counter({ name: "webhook_database_errors_total", help: "Failed batch transactions", registers }),
+    batchSize: new Histogram({ name: "webhook_batch_size", help: "Records per database transaction", buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
+    databaseSeconds: new Histogram({ name: "webhook_database_seconds", help: "Duration of one batch transaction", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,214 @@
+// Writes a batch of records in one transaction: a handful of statements per batch, whatever its size.
+// Every statement takes its rows as one JSON parameter (jsonb_to_recordset), which node-postgres and
+// PGlite pass alike.
+import type { Queryable } from "../db/database";
+import { type Interpretation, interpret } from "../ingest/interpret";
+import type { EventRecord, IngestRecord, Outcome, UplinkRecord } from "../ingest/records";
+
+export interface BatchResult {
+  outcomes: Outcome[];
+  /** Stored uplinks whose payload gave decode errors. */
+  decodeErrors: number;
+}
+
+const UPSERT_DEVICES = `
+INSERT INTO devices (dev_eui, name, application, network, first_seen, last_seen)
+SELECT dev_eui, name, application, network, first_seen, last_seen
+FROM jsonb_to_recordset($1::jsonb) AS d(dev_eui text, name text, application text, network text, first_seen timestamptz, last_seen timestamptz)
+ORDER BY dev_eui
+ON CONFLICT (dev_eui) DO UPDATE SET
+  name = COALESCE(EXCLUDED.name, devices.name),
+  application = COALESCE(EXCLUDED.application, devices.application),
+  network = EXCLUDED.network,
+  first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen),
+  last_seen = GREATEST(devices.last_seen, EXCLUDED.last_seen)`;
+
+// Returns the index of every input row that was new; a conflicting row is a duplicate.
+const INSERT_UPLINKS = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(i int, dev_eui text, received_at timestamptz, dedup_key text,
+    network text, f_cnt bigint, f_port integer, payload text, decoded jsonb, decode_errors text[], decode_warnings text[],
+    rssi integer, snr real, gateway_count integer, spreading_factor integer, frequency bigint, simulated boolean)
+), inserted AS (
+  INSERT INTO uplinks (dev_eui, received_at, dedup_key, network, f_cnt, f_port, payload, decoded, decode_errors,
+    decode_warnings, rssi, snr, gateway_count, spreading_factor, frequency, simulated)
+  SELECT dev_eui, received_at, dedup_key, network, f_cnt, f_port, decode(payload, 'hex'), decoded, decode_errors,
+    decode_warnings, rssi, snr, gateway_count, spreading_factor, frequency, simulated
+  FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING dev_eui, received_at, dedup_key
+)
+SELECT input.i FROM input JOIN inserted USING (dev_eui, received_at, dedup_key)`;
+
+const INSERT_READINGS = `
+INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on)
+SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(dev_eui text, time timestamptz, temperature_c real, energy_wh bigint,
+  power_w integer, voltage_v integer, current_ma integer, relay_on boolean)
+ON CONFLICT DO NOTHING`;
+
+const INSERT_EVENTS = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(i int, dev_eui text, time timestamptz, kind text, data jsonb,
+    network text, dedup_key text)
+), inserted AS (
+  INSERT INTO device_events (dev_eui, time, kind, data, network, dedup_key)
+  SELECT dev_eui, time, kind, data, network, dedup_key FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING dev_eui, time, dedup_key
+)
+SELECT input.i FROM input JOIN inserted USING (dev_eui, time, dedup_key)`;
+
+// A later report wins; an older one (a late uplink) only fills in what is missing.
+const UPDATE_DEVICE_STATE = `
+UPDATE devices d SET
+  last_keepalive_at = GREATEST(d.last_keepalive_at, s.keepalive_at),
+  relay_on = CASE WHEN s.relay_at IS NOT NULL AND (d.relay_at IS NULL OR s.relay_at >= d.relay_at)
+                  THEN s.relay_on ELSE d.relay_on END,
+  relay_at = GREATEST(d.relay_at, s.relay_at),
+  settings = CASE WHEN s.settings_at IS NULL THEN d.settings
+                  WHEN d.settings_at IS NULL OR s.settings_at >= d.settings_at THEN d.settings || s.settings
+                  ELSE s.settings || d.settings END,
+  settings_at = GREATEST(d.settings_at, s.settings_at)
+FROM jsonb_to_recordset($1::jsonb) AS s(dev_eui text, keepalive_at timestamptz, relay_on boolean, relay_at timestamptz,
+  settings jsonb, settings_at timestamptz)
+WHERE d.dev_eui = s.dev_eui`;
+
+interface DeviceRow {
+  dev_eui: string;
+  name: string | null;
+  application: string | null;
+  network: string;
+  first_seen: string;
+  last_seen: string | null;
+}
+
+interface StateRow {
+  dev_eui: string;
+  keepalive_at: string | null;
+  relay_on: boolean | null;
+  relay_at: string | null;
+  settings: Record<string, unknown>;
+  settings_at: string | null;
+}
+
+function timeOf(record: IngestRecord): string {
+  return record.type === "uplink" ? record.receivedAt : record.time;
+}
+
+/** Whether ISO time `a` is after `b` (null is before everything). */
+function later(a: string, b: string | null): boolean {
+  return b === null || Date.parse(a) > Date.parse(b);
+}
+
+function identity(record: IngestRecord): string {
+  return `${record.devEui}|${timeOf(record)}|${record.dedupKey}`;
+}
+
+function deviceRows(records: IngestRecord[]): DeviceRow[] {
+  const devices = new Map<string, DeviceRow>();
+  for (const r of records) {
+    const time = timeOf(r);
+    const seen = r.type === "uplink" ? !r.simulated : r.fromDevice;
+    const row = devices.get(r.devEui) ?? { dev_eui: r.devEui, name: null, application: null, network: r.network, first_seen: time, last_seen: null };
+    row.name = r.deviceName ?? row.name;
+    row.application = r.application ?? row.application;
+    row.network = r.network;
+    if (later(row.first_seen, time)) row.first_seen = time;
+    if (seen && later(time, row.last_seen)) row.last_seen = time;
+    devices.set(r.devEui, row);
+  }
+  return [...devices.values()];
+}
+
+function uplinkRow(i: number, u: UplinkRecord, it: Interpretation) {
+  return {
+    i, dev_eui: u.devEui, received_at: u.receivedAt, dedup_key: u.dedupKey, network: u.network, f_cnt: u.fCnt, f_port: u.fPort,
+    payload: u.payload ? Buffer.from(u.payload).toString("hex") : null,
+    decoded: it.decoded, decode_errors: it.errors.length ? it.errors : null, decode_warnings: it.warnings.length ? it.warnings : null,
+    rssi: u.rssi, snr: u.snr, gateway_count: u.gatewayCount, spreading_factor: u.spreadingFactor, frequency: u.frequency,
+    simulated: u.simulated,
+  };
+}
+
+function eventRow(i: number, e: Pick<EventRecord, "devEui" | "time" | "kind" | "data" | "network" | "dedupKey">) {
+  return { i, dev_eui: e.devEui, time: e.time, kind: e.kind, data: e.data, network: e.network, dedup_key: e.dedupKey };
+}
+
+/** Folds the new uplinks of one batch into one state row per device. */
+function stateRows(stored: { uplink: UplinkRecord; it: Interpretation }[]): StateRow[] {
+  const states = new Map<string, StateRow>();
+  const sorted = [...stored].sort((a, b) => Date.parse(a.uplink.receivedAt) - Date.parse(b.uplink.receivedAt));
+  for (const { uplink, it } of sorted) {
+    const time = uplink.receivedAt;
+    const s = states.get(uplink.devEui) ?? { dev_eui: uplink.devEui, keepalive_at: null, relay_on: null, relay_at: null, settings: {}, settings_at: null };
+    if (it.reading) s.keepalive_at = time;
+    if (it.relayOn !== null) {
+      s.relay_on = it.relayOn;
+      s.relay_at = time;
+    }
+    if (Object.keys(it.settings).length > 0) {
+      Object.assign(s.settings, it.settings);
+      s.settings_at = time;
+    }
+    states.set(uplink.devEui, s);
+  }
+  return [...states.values()].filter((s) => s.keepalive_at || s.relay_at || s.settings_at);
+}
+
+export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promise<BatchResult> {
+  const outcomes: Outcome[] = records.map(() => "duplicate");
+  // The same message twice in one batch (two concurrent deliveries): only the first is written.
+  const firstIndex = new Map<string, number>();
+  records.forEach((r, i) => firstIndex.has(identity(r)) || firstIndex.set(identity(r), i));
+  const unique = [...firstIndex.values()];
+
+  await tx.query(UPSERT_DEVICES, [JSON.stringify(deviceRows(records))]);
+
+  const interpretations = new Map<number, Interpretation>();
+  const uplinkRows = [];
+  const eventRows = [];
+  for (const i of unique) {
+    const r = records[i];
+    if (r.type === "uplink") {
+      const it = interpret(r);
+      interpretations.set(i, it);
+      uplinkRows.push(uplinkRow(i, r, it));
+    } else {
+      eventRows.push(eventRow(i, r));
+    }
+  }
+
+  const stored: { uplink: UplinkRecord; it: Interpretation }[] = [];
+  let decodeErrors = 0;
+  if (uplinkRows.length > 0) {
+    const { rows } = await tx.query<{ i: number }>(INSERT_UPLINKS, [JSON.stringify(uplinkRows)]);
+    for (const { i } of rows) {
+      outcomes[i] = "stored";
+      const uplink = records[i] as UplinkRecord;
+      const it = interpretations.get(i)!;
+      if (it.errors.length > 0) decodeErrors++;
+      if (!uplink.simulated) stored.push({ uplink, it });
+    }
+  }
+
+  const readingRows = stored.flatMap(({ uplink: u, it }) => it.reading ? [{
+    dev_eui: u.devEui, time: u.receivedAt, temperature_c: it.reading.temperatureC, energy_wh: it.reading.energyWh,
+    power_w: it.reading.powerW, voltage_v: it.reading.voltageV, current_ma: it.reading.currentMa, relay_on: it.reading.relayOn,
+  }] : []);
+  if (readingRows.length > 0) await tx.query(INSERT_READINGS, [JSON.stringify(readingRows)]);
+
+  // Message events of new uplinks carry index -1: their outcome is their uplink's.
+  for (const { uplink: u, it } of stored) {
+    for (const e of it.events) {
+      eventRows.push(eventRow(-1, { ...u, time: u.receivedAt, kind: e.kind, data: e.data, dedupKey: `${u.dedupKey}#${e.offset}` }));
+    }
+  }
+  if (eventRows.length > 0) {
+    const { rows } = await tx.query<{ i: number }>(INSERT_EVENTS, [JSON.stringify(eventRows)]);
+    for (const { i } of rows) if (i >= 0) outcomes[i] = "stored";
+  }
+
+  const states = stateRows(stored);
+  if (states.length > 0) await tx.query(UPDATE_DEVICE_STATE, [JSON.stringify(states)]);
+  return { outcomes, decodeErrors };
+}

@@ -1,0 +1,43 @@
+// Bearer tokens: the configured ones, or one made once and kept in DATA_DIR.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface Tokens {
+  tokens: string[];
+  /** The file a generated token is kept in; undefined when tokens were configured. */
+  generatedFile?: string;
+}
+
+export async function resolveTokens(configured: string[] | undefined, dataDir: string): Promise<Tokens> {
+  if (configured) return { tokens: configured };
+  const file = join(dataDir, "webhook-token");
+  try {
+    return { tokens: [(await readFile(file, "utf8")).trim()], generatedFile: file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const token = randomBytes(24).toString("base64url");
+  // "wx": never overwrite a token another instance has just written.
+  await writeFile(file, token + "\n", { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  return { tokens: [(await readFile(file, "utf8")).trim()], generatedFile: file };
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * Whether a presented token is one of `tokens`. Digests make every comparison the same length, and
+ * every token is compared, so the time taken tells nothing about which token came close.
+ */
+export function tokenMatcher(tokens: string[]): (presented: string) => boolean {
+  const digests = tokens.map(digest);
+  return (presented) => {
+    const candidate = digest(presented);
+    let match = false;
+    for (const d of digests) match = timingSafeEqual(d, candidate) || match;
+    return match;
+  };
+}
