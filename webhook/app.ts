@@ -1,6 +1,6 @@
 // The Fastify app: ingest routes behind bearer-token auth, health and metrics, one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Database } from "./db/database";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
@@ -55,6 +55,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         return `${dataVar}${e.instancePath} ${e.message}${allowed ? ` (${allowed.join(", ")})` : ""}`;
       }).join("; ")),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Network servers send JSON or protobuf; text/plain is refused with 415 rather than parsed.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const type = request.headers["content-type"];
+      return reply.code(415).send({
+        statusCode: 415,
+        error: "Unsupported Media Type",
+        message: `${type ? `Content-Type ${JSON.stringify(type)}` : "a body without Content-Type"} is not accepted: send application/json, or application/octet-stream for ChirpStack protobuf`,
+      });
+    }
+    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, "request failed");
+    return reply.send(error);
+  });
 
   const metrics = createMetrics();
   const { ingest, writer } = createIngest(options.db, metrics, options.batchMax ?? 500);
