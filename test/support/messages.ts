@@ -1,8 +1,12 @@
 // Network-server bodies as TTS and ChirpStack send them (shapes from network-servers.md).
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
 import gw from "@chirpstack/chirpstack-api/gw/gw_pb.js";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb.js";
-import { Timestamp } from "google-protobuf/google/protobuf/timestamp_pb.js";
+import structPb from "google-protobuf/google/protobuf/struct_pb.js";
+import timestampPb from "google-protobuf/google/protobuf/timestamp_pb.js";
+
+// CommonJS modules: their classes come off the default export under Node's ESM loader.
+const { Struct } = structPb;
+const { Timestamp } = timestampPb;
 
 export const TOKEN = "test-token-0123456789abcdef";
 export const KEEP_ALIVE_B64 = Buffer.from("011C034A241805D9E7195201", "hex").toString("base64");

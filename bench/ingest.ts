@@ -1,0 +1,83 @@
+// npm run bench:ingest — the real service on real PostgreSQL against a do-nothing Fastify endpoint,
+// both as their own processes, each loaded with distinct TTS uplinks at 50 concurrent connections.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { postgres } from "../webhook/db/database";
+import { load, type LoadResult, percentile } from "./load";
+import { ttsUplink } from "../test/support/messages";
+
+const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+const TOKEN = randomBytes(16).toString("hex");
+const PORT_SERVICE = 18931;
+const PORT_NOOP = 18932;
+
+function start(script: string, env: Record<string, string>): ChildProcess {
+  // One process each (node with tsx's loader), so a signal reaches the server itself.
+  return spawn(process.execPath, ["--import", "tsx", script], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Distinct uplinks: 1,000 devices, each uplink with its own message id, counter and time. */
+function uplink(n: number): string {
+  const devEui = (0x70b3d52dd3000000 + (n % 1000)).toString(16);
+  const body = ttsUplink({ devEui: devEui.padStart(16, "0"), id: `bench-${n}-${TOKEN}`, fCnt: n, time: new Date(Date.UTC(2026, 10, 1) + n * 1000).toISOString() });
+  return JSON.stringify(body);
+}
+
+function report(name: string, r: LoadResult): void {
+  console.log(`${name.padEnd(28)} ${r.ok.toString().padStart(7)} 2xx  ${r.failed.toString().padStart(5)} failed  ` +
+    `${(r.ok / r.seconds).toFixed(0).padStart(6)} req/s  p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms  p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms`);
+}
+
+const name = `aspm16_bench_${randomBytes(4).toString("hex")}`;
+const admin = postgres(SERVER, 1);
+await admin.query(`CREATE DATABASE ${name}`);
+const url = new URL(SERVER);
+url.pathname = `/${name}`;
+const children: ChildProcess[] = [];
+try {
+  children.push(start("webhook/main.ts", { DATABASE_URL: url.toString(), PORT: String(PORT_SERVICE), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "warn" }));
+  children.push(start("bench/noop-server.ts", { PORT: String(PORT_NOOP) }));
+  await waitFor(`http://127.0.0.1:${PORT_SERVICE}/readyz`);
+  await waitFor(`http://127.0.0.1:${PORT_NOOP}/`).catch(() => {}); // answers 404, which is up
+  const headers = { authorization: `Bearer ${TOKEN}` };
+  console.log(`${CONNECTIONS} connections, ${SECONDS} s each, distinct uplinks; PostgreSQL ${url.host}, load generator on the same cores\n`);
+
+  // A short warm-up of each, then the measured runs.
+  await load(`http://127.0.0.1:${PORT_NOOP}/ttn`, CONNECTIONS, 2, (n) => uplink(1e7 + n), headers);
+  await load(`http://127.0.0.1:${PORT_SERVICE}/ttn`, CONNECTIONS, 2, (n) => uplink(2e7 + n), headers);
+  const db = postgres(url.toString(), 1);
+  const before = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM uplinks")).rows[0].n);
+
+  const noop = await load(`http://127.0.0.1:${PORT_NOOP}/ttn`, CONNECTIONS, SECONDS, uplink, headers);
+  const real = await load(`http://127.0.0.1:${PORT_SERVICE}/ttn`, CONNECTIONS, SECONDS, uplink, headers);
+  const stored = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM uplinks")).rows[0].n) - before;
+  const readings = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM readings")).rows[0].n);
+  await db.close();
+
+  report("do-nothing Fastify endpoint", noop);
+  report("webhook on PostgreSQL", real);
+  console.log(`\nuplinks stored per second: ${(stored / real.seconds).toFixed(0)}`);
+  console.log(`ratio to the do-nothing endpoint: ${((real.ok / real.seconds) / (noop.ok / noop.seconds) * 100).toFixed(1)}%`);
+  console.log(`rows stored ${stored} = 2xx answers ${real.ok}: ${stored === real.ok ? "yes" : "NO"}  (readings in total: ${readings})`);
+  if (stored !== real.ok) process.exitCode = 1;
+} finally {
+  for (const child of children) {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await once(child, "exit");
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.close();
+}
