@@ -12,16 +12,20 @@ export interface BatchResult {
 }
 
 const UPSERT_DEVICES = `
-INSERT INTO devices (dev_eui, name, application, network, first_seen, last_seen)
-SELECT dev_eui, name, application, network, first_seen, last_seen
-FROM jsonb_to_recordset($1::jsonb) AS d(dev_eui text, name text, application text, network text, first_seen timestamptz, last_seen timestamptz)
+INSERT INTO devices (dev_eui, name, application, network, first_seen)
+SELECT dev_eui, name, application, network, first_seen
+FROM jsonb_to_recordset($1::jsonb) AS d(dev_eui text, name text, application text, network text, first_seen timestamptz)
 ORDER BY dev_eui
 ON CONFLICT (dev_eui) DO UPDATE SET
   name = COALESCE(EXCLUDED.name, devices.name),
   application = COALESCE(EXCLUDED.application, devices.application),
   network = EXCLUDED.network,
-  first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen),
-  last_seen = GREATEST(devices.last_seen, EXCLUDED.last_seen)`;
+  first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen)
+-- Most batches change none of these: skipping the update spares a row version per device and batch.
+WHERE EXCLUDED.name IS DISTINCT FROM devices.name AND EXCLUDED.name IS NOT NULL
+   OR EXCLUDED.application IS DISTINCT FROM devices.application AND EXCLUDED.application IS NOT NULL
+   OR EXCLUDED.network <> devices.network
+   OR EXCLUDED.first_seen < devices.first_seen`;
 
 // Returns the index of every input row that was new; a conflicting row is a duplicate.
 const INSERT_UPLINKS = `
@@ -58,9 +62,11 @@ WITH input AS (
 )
 SELECT input.i FROM input JOIN inserted USING (dev_eui, time, dedup_key)`;
 
-// A later report wins; an older one (a late uplink) only fills in what is missing.
+// The device's own activity (new uplinks that are not simulated, joins): a later report wins; an older
+// one (a late uplink) only fills in what is missing.
 const UPDATE_DEVICE_STATE = `
 UPDATE devices d SET
+  last_seen = GREATEST(d.last_seen, s.last_seen),
   last_keepalive_at = GREATEST(d.last_keepalive_at, s.keepalive_at),
   relay_on = CASE WHEN s.relay_at IS NOT NULL AND (d.relay_at IS NULL OR s.relay_at >= d.relay_at)
                   THEN s.relay_on ELSE d.relay_on END,
@@ -69,7 +75,7 @@ UPDATE devices d SET
                   WHEN d.settings_at IS NULL OR s.settings_at >= d.settings_at THEN d.settings || s.settings
                   ELSE s.settings || d.settings END,
   settings_at = GREATEST(d.settings_at, s.settings_at)
-FROM jsonb_to_recordset($1::jsonb) AS s(dev_eui text, keepalive_at timestamptz, relay_on boolean, relay_at timestamptz,
+FROM jsonb_to_recordset($1::jsonb) AS s(dev_eui text, last_seen timestamptz, keepalive_at timestamptz, relay_on boolean, relay_at timestamptz,
   settings jsonb, settings_at timestamptz)
 WHERE d.dev_eui = s.dev_eui`;
 
@@ -79,11 +85,11 @@ interface DeviceRow {
   application: string | null;
   network: string;
   first_seen: string;
-  last_seen: string | null;
 }
 
 interface StateRow {
   dev_eui: string;
+  last_seen: string | null;
   keepalive_at: string | null;
   relay_on: boolean | null;
   relay_at: string | null;
@@ -108,13 +114,11 @@ function deviceRows(records: IngestRecord[]): DeviceRow[] {
   const devices = new Map<string, DeviceRow>();
   for (const r of records) {
     const time = timeOf(r);
-    const seen = r.type === "uplink" ? !r.simulated : r.fromDevice;
-    const row = devices.get(r.devEui) ?? { dev_eui: r.devEui, name: null, application: null, network: r.network, first_seen: time, last_seen: null };
+    const row = devices.get(r.devEui) ?? { dev_eui: r.devEui, name: null, application: null, network: r.network, first_seen: time };
     row.name = r.deviceName ?? row.name;
     row.application = r.application ?? row.application;
     row.network = r.network;
     if (later(row.first_seen, time)) row.first_seen = time;
-    if (seen && later(time, row.last_seen)) row.last_seen = time;
     devices.set(r.devEui, row);
   }
   return [...devices.values()];
@@ -134,13 +138,20 @@ function eventRow(i: number, e: Pick<EventRecord, "devEui" | "time" | "kind" | "
   return { i, dev_eui: e.devEui, time: e.time, kind: e.kind, data: e.data, network: e.network, dedup_key: e.dedupKey };
 }
 
-/** Folds the new uplinks of one batch into one state row per device. */
-function stateRows(stored: { uplink: UplinkRecord; it: Interpretation }[]): StateRow[] {
+/** Folds the new uplinks and joins of one batch into one state row per device. */
+function stateRows(stored: { uplink: UplinkRecord; it: Interpretation }[], joins: EventRecord[]): StateRow[] {
   const states = new Map<string, StateRow>();
+  const row = (devEui: string) => states.get(devEui) ??
+    states.set(devEui, { dev_eui: devEui, last_seen: null, keepalive_at: null, relay_on: null, relay_at: null, settings: {}, settings_at: null }).get(devEui)!;
+  for (const join of joins) {
+    const s = row(join.devEui);
+    if (later(join.time, s.last_seen)) s.last_seen = join.time;
+  }
   const sorted = [...stored].sort((a, b) => Date.parse(a.uplink.receivedAt) - Date.parse(b.uplink.receivedAt));
   for (const { uplink, it } of sorted) {
     const time = uplink.receivedAt;
-    const s = states.get(uplink.devEui) ?? { dev_eui: uplink.devEui, keepalive_at: null, relay_on: null, relay_at: null, settings: {}, settings_at: null };
+    const s = row(uplink.devEui);
+    if (later(time, s.last_seen)) s.last_seen = time;
     if (it.reading) s.keepalive_at = time;
     if (it.relayOn !== null) {
       s.relay_on = it.relayOn;
@@ -150,9 +161,8 @@ function stateRows(stored: { uplink: UplinkRecord; it: Interpretation }[]): Stat
       Object.assign(s.settings, it.settings);
       s.settings_at = time;
     }
-    states.set(uplink.devEui, s);
   }
-  return [...states.values()].filter((s) => s.keepalive_at || s.relay_at || s.settings_at);
+  return [...states.values()];
 }
 
 export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promise<BatchResult> {
@@ -203,12 +213,18 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
       eventRows.push(eventRow(-1, { ...u, time: u.receivedAt, kind: e.kind, data: e.data, dedupKey: `${u.dedupKey}#${e.offset}` }));
     }
   }
+  const joins: EventRecord[] = [];
   if (eventRows.length > 0) {
     const { rows } = await tx.query<{ i: number }>(INSERT_EVENTS, [JSON.stringify(eventRows)]);
-    for (const { i } of rows) if (i >= 0) outcomes[i] = "stored";
+    for (const { i } of rows) {
+      if (i < 0) continue;
+      outcomes[i] = "stored";
+      const event = records[i] as EventRecord;
+      if (event.fromDevice) joins.push(event);
+    }
   }
 
-  const states = stateRows(stored);
+  const states = stateRows(stored, joins);
   if (states.length > 0) await tx.query(UPDATE_DEVICE_STATE, [JSON.stringify(states)]);
   return { outcomes, decodeErrors };
 }
