@@ -3,7 +3,7 @@
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
 import { type Static, Type } from "@sinclair/typebox";
 import type { IngestRecord } from "./records";
-import { AnyObject, Base64, best, bodyHash, decodeBase64, DevEui, nowIso, Timestamp } from "./schema-common";
+import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, nowIso, Timestamp } from "./schema-common";
 
 export const CHIRPSTACK_EVENTS = ["up", "join", "ack", "txack", "log", "status", "location", "integration"] as const;
 export type ChirpStackEventName = (typeof CHIRPSTACK_EVENTS)[number];
@@ -51,8 +51,8 @@ export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEve
   const time = body.time ?? nowIso();
   if (event === "up") {
     if (!body.deduplicationId) return "body/deduplicationId is required for event=up";
-    const payload = body.data === undefined ? null : decodeBase64(body.data);
-    if (payload === null && body.data !== undefined) return "body/data is not valid base64";
+    const payload = decodePayload(body.data, "body/data");
+    if (typeof payload === "string") return payload;
     const rx = body.rxInfo ?? [];
     return {
       type: "uplink",

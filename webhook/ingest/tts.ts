@@ -1,7 +1,7 @@
 // The Things Stack v3 webhook messages: one body schema for every message type, and the record each becomes.
 import { type Static, Type } from "@sinclair/typebox";
 import type { IngestRecord } from "./records";
-import { AnyObject, Base64, best, bodyHash, decodeBase64, DevEui, nowIso, Timestamp } from "./schema-common";
+import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, nowIso, Timestamp } from "./schema-common";
 
 const UplinkMessage = Type.Object({
   f_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
@@ -24,7 +24,7 @@ const UplinkMessage = Type.Object({
 });
 
 // Message types other than the uplink, and the event kind each is stored as.
-export const TTS_EVENT_KINDS = {
+const TTS_EVENT_KINDS = {
   join_accept: "join",
   downlink_ack: "downlink_ack",
   downlink_nack: "downlink_nack",
@@ -64,8 +64,8 @@ export function ttsRecord(message: TtsMessage): IngestRecord | string {
   };
   const up = message.uplink_message;
   if (up) {
-    const payload = up.frm_payload === undefined ? null : decodeBase64(up.frm_payload);
-    if (payload === null && up.frm_payload !== undefined) return "body/uplink_message/frm_payload is not valid base64";
+    const payload = decodePayload(up.frm_payload, "body/uplink_message/frm_payload");
+    if (typeof payload === "string") return payload;
     const messageId = message.correlation_ids?.find((id) => id.startsWith("as:up:"));
     const rx = up.rx_metadata ?? [];
     return {
