@@ -51,7 +51,7 @@ try {
   children.push(start("webhook/main.ts", { DATABASE_URL: url.toString(), PORT: String(PORT_SERVICE), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "warn" }));
   children.push(start("bench/noop-server.ts", { PORT: String(PORT_NOOP) }));
   await waitFor(`http://127.0.0.1:${PORT_SERVICE}/readyz`);
-  await waitFor(`http://127.0.0.1:${PORT_NOOP}/`).catch(() => {}); // answers 404, which is up
+  await waitFor(`http://127.0.0.1:${PORT_NOOP}/readyz`);
   const headers = { authorization: `Bearer ${TOKEN}` };
   console.log(`${CONNECTIONS} connections, ${SECONDS} s each, distinct uplinks; PostgreSQL ${url.host}, load generator on the same cores\n`);
 
