@@ -3,8 +3,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { postgres } from "../webhook/db/database";
 import { load, type LoadResult, percentile } from "./load";
+import { freshPostgres } from "../test/support/databases";
 import { ttsUplink } from "../test/support/messages";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -41,11 +41,8 @@ function report(name: string, r: LoadResult): void {
     `${(r.ok / r.seconds).toFixed(0).padStart(6)} req/s  p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms  p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms`);
 }
 
-const name = `aspm16_bench_${randomBytes(4).toString("hex")}`;
-const admin = postgres(SERVER, 1);
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(SERVER);
-url.pathname = `/${name}`;
+const scratch = await freshPostgres(SERVER, "aspm16_bench");
+const url = new URL(scratch.url!);
 const children: ChildProcess[] = [];
 try {
   children.push(start("webhook/main.ts", { DATABASE_URL: url.toString(), PORT: String(PORT_SERVICE), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "warn" }));
@@ -58,14 +55,13 @@ try {
   // A short warm-up of each, then the measured runs.
   await load(`http://127.0.0.1:${PORT_NOOP}/ttn`, CONNECTIONS, 2, (n) => uplink(1e7 + n), headers);
   await load(`http://127.0.0.1:${PORT_SERVICE}/ttn`, CONNECTIONS, 2, (n) => uplink(2e7 + n), headers);
-  const db = postgres(url.toString(), 1);
+  const { db } = scratch;
   const before = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM uplinks")).rows[0].n);
 
   const noop = await load(`http://127.0.0.1:${PORT_NOOP}/ttn`, CONNECTIONS, SECONDS, uplink, headers);
   const real = await load(`http://127.0.0.1:${PORT_SERVICE}/ttn`, CONNECTIONS, SECONDS, uplink, headers);
   const stored = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM uplinks")).rows[0].n) - before;
   const readings = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM readings")).rows[0].n);
-  await db.close();
 
   report("do-nothing Fastify endpoint", noop);
   report("webhook on PostgreSQL", real);
@@ -78,6 +74,5 @@ try {
     child.kill("SIGTERM");
     if (child.exitCode === null) await once(child, "exit");
   }
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.close();
+  await scratch.drop();
 }

@@ -13,8 +13,9 @@ export interface TestDatabase {
 
 export type DatabaseFactory = () => Promise<TestDatabase>;
 
-async function freshPostgres(serverUrl: string): Promise<TestDatabase> {
-  const name = `aspm16_test_${randomBytes(6).toString("hex")}`;
+/** A new database on the server at `serverUrl`, named `<prefix>_<random>` (tests and benchmarks). */
+export async function freshPostgres(serverUrl: string, prefix = "aspm16_test"): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = postgres(serverUrl, 1);
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);

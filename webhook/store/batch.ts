@@ -44,11 +44,19 @@ WITH input AS (
 )
 SELECT input.i FROM input JOIN inserted USING (dev_eui, received_at, dedup_key)`;
 
+// Returns the new readings as one JSON array of {dev_eui, time}, times at full (microsecond) precision.
 const INSERT_READINGS = `
-INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on)
-SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(dev_eui text, time timestamptz, temperature_c real, energy_wh bigint,
-  power_w integer, voltage_v integer, current_ma integer, relay_on boolean)
-ON CONFLICT DO NOTHING`;
+WITH inserted AS (
+  INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(dev_eui text, time timestamptz, temperature_c real, energy_wh bigint,
+    power_w integer, voltage_v integer, current_ma integer, relay_on boolean)
+  ON CONFLICT DO NOTHING
+  RETURNING dev_eui, time
+)
+SELECT jsonb_agg(inserted) AS inserted FROM inserted`;
+
+// Brings energy_hourly, energy_daily and the other rollups up to date with the new readings (002 migration).
+const ROLLUP_READINGS = `SELECT rollup_readings($1::jsonb)`;
 
 const INSERT_EVENTS = `
 WITH input AS (
@@ -205,7 +213,10 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
     dev_eui: u.devEui, time: u.receivedAt, temperature_c: it.reading.temperatureC, energy_wh: it.reading.energyWh,
     power_w: it.reading.powerW, voltage_v: it.reading.voltageV, current_ma: it.reading.currentMa, relay_on: it.reading.relayOn,
   }] : []);
-  if (readingRows.length > 0) await tx.query(INSERT_READINGS, [JSON.stringify(readingRows)]);
+  if (readingRows.length > 0) {
+    const { rows: [{ inserted }] } = await tx.query<{ inserted: unknown[] | null }>(INSERT_READINGS, [JSON.stringify(readingRows)]);
+    if (inserted) await tx.query(ROLLUP_READINGS, [JSON.stringify(inserted)]);
+  }
 
   // Message events of new uplinks carry index -1: their outcome is their uplink's.
   for (const { uplink: u, it } of stored) {

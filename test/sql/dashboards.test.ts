@@ -1,0 +1,127 @@
+// The Grafana dashboard's SQL, run as Grafana would run it (macros and the device variable substituted)
+// against a migrated database holding a little of everything; and the read-only role Grafana logs in as.
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgres } from "../../webhook/db/database";
+import { migrate } from "../../webhook/db/migrate";
+import { writeBatch } from "../../webhook/store/batch";
+import { DATABASES, freshPostgres, migratedDatabase, type TestDatabase } from "../support/databases";
+import { hex } from "../support/hex";
+import { keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepalives";
+
+interface Target { rawSql: string; format: "table" | "time_series" }
+interface Panel { id: number; title: string; targets: Target[] }
+
+const dashboard = JSON.parse(readFileSync("dashboards/aspm16-energy.json", "utf8"));
+const panels: Panel[] = dashboard.panels;
+const DEVICE = "a1b2c3d4e5f60001";
+// Three whole UTC days ending at yesterday's midnight: long enough ago that device_status (as of now())
+// finds both plugs offline.
+const FROM = new Date(Math.floor(Date.now() / 86_400_000 - 4) * 86_400_000).toISOString();
+const TO = new Date(Date.parse(FROM) + 3 * 86_400_000).toISOString();
+const at = (hours: number) => new Date(Date.parse(FROM) + hours * 3_600_000).toISOString();
+
+/** What Grafana's PostgreSQL data source sends for a query: its macros expanded, variables interpolated. */
+function asGrafanaSends(sql: string): string {
+  const expanded = sql
+    .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${FROM}' AND '${TO}'`)
+    .replace(/\$__timeFrom\(\)/g, `'${FROM}'`)
+    .replace(/\$__timeTo\(\)/g, `'${TO}'`)
+    .replace(/\$device\b/g, DEVICE);
+  // A macro or variable this function does not know would reach PostgreSQL as a syntax error: say so.
+  expect(expanded, `unexpanded macro or variable in: ${sql}`).not.toMatch(/\$(?!\d)/);
+  return expanded;
+}
+
+describe.each(DATABASES)("the Grafana dashboard on %s", (_name, factory) => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await migratedDatabase(factory);
+    const times = Array.from({ length: 3 * 144 }, (_, i) => new Date(Date.parse(FROM) + i * 600_000).toISOString());
+    await storeKeepAlives(test.db, DEVICE, times.map((time, i) => ({ time, energyWh: 5000 + i * 20, powerW: 120 + (i % 7), currentMa: 520 })));
+    // A second plug, silent for two days, that cleared its counter, tripped a protection and was switched by hand.
+    const other = "a1b2c3d4e5f60002";
+    await storeKeepAlives(test.db, other, [{ time: at(1), energyWh: 900 }, { time: at(2), energyWh: 4 }]);
+    const keepAlive = [...keepAliveBytes({ time: "", energyWh: 10 })];
+    await test.db.transaction((tx) => writeBatch(tx, [
+      uplinkRecord(other, at(3), new Uint8Array([...hex("6103010470001A"), ...keepAlive])),
+      uplinkRecord(other, at(4), new Uint8Array([...hex("5D01"), ...keepAlive])),
+    ]));
+  });
+  afterAll(() => test.drop());
+
+  it("has a device variable whose query lists the devices", async () => {
+    const [variable] = dashboard.templating.list;
+    expect(variable.name).toBe("device");
+    const { rows } = await test.db.query<{ __value: string; __text: string }>(asGrafanaSends(variable.query));
+    expect(rows.map((r) => r.__value)).toEqual(expect.arrayContaining([DEVICE, "a1b2c3d4e5f60002"]));
+  });
+
+  it.each(panels.map((p) => [p.title, p] as const))("panel %s: its query runs and returns rows Grafana can draw", async (_title, panel) => {
+    for (const target of panel.targets) {
+      const { rows } = await test.db.query<Record<string, unknown>>(asGrafanaSends(target.rawSql));
+      expect(rows.length, panel.title).toBeGreaterThan(0);
+      for (const row of rows) {
+        const [first, ...values] = Object.entries(row);
+        if (target.format === "time_series") {
+          // Grafana's time series: a `time` column, then numeric values.
+          expect(first).toEqual(["time", expect.any(Date)]);
+          for (const [column, value] of values) expect(Number.isFinite(Number(value)), `${panel.title}.${column} = ${value}`).toBe(true);
+        } else {
+          expect(first[0]).not.toBe("?column?");
+        }
+      }
+    }
+  });
+
+  it("shows the figures the data implies", async () => {
+    const run = async (id: number) => (await test.db.query<Record<string, unknown>>(asGrafanaSends(panels.find((p) => p.id === id)!.targets[0].rawSql))).rows;
+    // 3 days × 144 keep-alives × 20 Wh (but the first), plus the other plug's 4 Wh after its reset and 6 Wh after it.
+    expect(Number((await run(2))[0].kWh)).toBeCloseTo((431 * 20 + 4 + 6 + 0) / 1000, 6);
+    const [events] = await run(3);
+    expect([Number(events.trips), Number(events.recoveries)]).toEqual([1, 1]);
+    expect((await run(11)).map((r) => r.dev_eui)).toEqual(["a1b2c3d4e5f60002", DEVICE]);
+    expect((await run(14))[0]).toMatchObject({ dev_eui: "a1b2c3d4e5f60002", source: "manual", relay_on: true });
+  });
+});
+
+// The compose PostgreSQL runs dashboards/postgres/grafana-reader.sql before the first migration.
+describe.runIf(process.env.TEST_DATABASE_URL)("Grafana's read-only role on PostgreSQL", () => {
+  const role = `grafana_reader_${randomBytes(4).toString("hex")}`;
+  const server = process.env.TEST_DATABASE_URL!;
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await freshPostgres(server);
+    const dbName = new URL(test.url!).pathname.slice(1);
+    const script = readFileSync("dashboards/postgres/grafana-reader.sql", "utf8")
+      .replaceAll("grafana_reader", role)
+      .replace(":'reader_password'", "'test-password'")
+      .replace(':"DBNAME"', dbName);
+    await test.db.session((s) => s.exec(script));
+    await migrate(test.db);
+    await storeKeepAlives(test.db, DEVICE, [{ time: "2026-11-20T10:00:00Z", energyWh: 1 }]);
+  });
+  afterAll(async () => {
+    await test.drop();
+    const admin = postgres(server, 1);
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin.close();
+  });
+
+  it("reads the tables and views the migrations made after it, and cannot write", async () => {
+    await test.db.session(async (s) => {
+      await s.exec(`SET ROLE ${role}`);
+      try {
+        const { rows } = await s.query("SELECT dev_eui FROM device_status");
+        expect(rows).toEqual([{ dev_eui: DEVICE }]);
+        expect((await s.query("SELECT count(*)::int AS n FROM energy_hourly")).rows).toEqual([{ n: 1 }]);
+        await expect(s.query("DELETE FROM readings")).rejects.toThrow(/permission denied/);
+      } finally {
+        await s.exec("RESET ROLE");
+      }
+    });
+  });
+});
