@@ -1,6 +1,6 @@
 // The Fastify app: ingest routes behind bearer-token auth, health and metrics, one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Database } from "./db/database";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
@@ -8,6 +8,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
 import { writeBatch } from "./store/batch";
+import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
 import { tokenMatcher } from "./tokens";
 
@@ -16,6 +17,12 @@ export interface AppOptions {
   tokens: string[];
   bodyLimit?: number;
   batchMax?: number;
+  /** Where accepted records wait while the database is unavailable; without it they are refused (503). */
+  spool?: Spool;
+  /** How long a batch may take before it is spooled instead. */
+  writeTimeoutMs?: number;
+  /** Resolves once the database is migrated; until then records are spooled. */
+  databaseReady?: Promise<void>;
   logger?: FastifyServerOptions["logger"];
 }
 
@@ -25,23 +32,37 @@ export interface Ingest {
   metrics: Metrics;
 }
 
-function createIngest(db: Database, metrics: Metrics, batchMax: number): { ingest: Ingest; writer: BatchWriter } {
-  const writer = new BatchWriter(
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger): BatchWriter {
+  const { db } = options;
+  return new BatchWriter(
     async (records) => {
       const result = await db.transaction((tx) => writeBatch(tx, records));
       metrics.decodeErrors.inc(result.decodeErrors);
       return result.outcomes;
     },
     {
-      maxBatch: batchMax,
+      maxBatch: options.batchMax ?? 500,
+      spool: options.spool,
+      timeoutMs: options.writeTimeoutMs ?? 3000,
+      ready: options.databaseReady,
       onBatch: (size, seconds) => {
         metrics.batchSize.observe(size);
         metrics.databaseSeconds.observe(seconds);
       },
-      onError: () => metrics.databaseErrors.inc(),
+      onError: (error, size) => {
+        metrics.databaseErrors.inc();
+        log.warn({ err: error, records: size }, "the database did not take a batch");
+      },
+      onSpooled: (size) => metrics.spooled.inc(size),
+      onReplayed: (size) => metrics.replayed.inc(size),
+      onRejected: (record, error) => {
+        metrics.rejected.inc();
+        // Logged whole, so it can be inspected and stored by hand.
+        log.error({ err: error, record: { ...record, payload: record.type === "uplink" && record.payload ? Buffer.from(record.payload).toString("hex") : undefined } },
+          "the database refused a spooled record; it is set aside");
+      },
     },
   );
-  return { ingest: { write: (record) => writer.write(record), metrics }, writer };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -71,15 +92,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.send(error);
   });
 
-  const metrics = createMetrics();
-  const { ingest, writer } = createIngest(options.db, metrics, options.batchMax ?? 500);
-  // Fastify waits for in-flight requests before onClose, so this commits all that was accepted.
-  app.addHook("onClose", () => writer.flush());
+  const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
+  const metrics = createMetrics(spoolDepth);
+  const writer = createWriter(options, metrics, app.log);
+  const ingest: Ingest = { write: (record) => writer.write(record), metrics };
+  // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
+  app.addHook("onClose", async () => {
+    await writer.flush();
+    await writer.close();
+  });
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
-  await app.register(healthRoutes, { db: options.db, metrics });
+  await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   const matches = tokenMatcher(options.tokens);
   await app.register(async (ingestScope) => {
     ingestScope.addHook("onRequest", async (request, reply) => {

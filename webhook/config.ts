@@ -12,6 +12,10 @@ export interface Config {
   bodyLimit: number;
   batchMax: number;
   poolSize: number;
+  /** Most bytes the spool may hold while the database is unavailable. */
+  spoolMaxBytes: number;
+  /** How long a batch may take in the database before it is spooled instead. */
+  writeTimeoutMs: number;
   logLevel: string;
 }
 
@@ -41,6 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
     logLevel: env.LOG_LEVEL || "info",
   };
 }

@@ -1,8 +1,10 @@
 // npm start: open the database, apply migrations, listen, and say what to configure where.
+import { join } from "node:path";
 import { buildApp } from "./app";
 import { type Config, loadConfig } from "./config";
-import { migrate } from "./db/migrate";
+import { migrateWhenReachable } from "./db/migrate";
 import { openDatabase } from "./db/open";
+import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
 function instructions(config: Config, tokens: Tokens, database: string): string {
@@ -31,10 +33,23 @@ function instructions(config: Config, tokens: Tokens, database: string): string 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const { db, description } = await openDatabase(config);
-  const applied = await migrate(db);
+  const { applied } = await migrateWhenReachable(db, (error) =>
+    console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir);
-  const app = await buildApp({ db, tokens: tokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, logger: { level: config.logLevel } });
-  if (applied.length > 0) app.log.info({ migrations: applied }, "migrations applied");
+  const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
+  const app = await buildApp({
+    db, tokens: tokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
+    logger: { level: config.logLevel, redact: ["req.headers.authorization"] },
+  });
+  applied.then((migrations) => {
+    if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
+  }, (error: Error) => {
+    app.log.fatal({ err: error }, "migrations failed");
+    process.exit(1);
+  });
+  const { records } = spool.depth();
+  if (records > 0) app.log.info({ records }, "replaying the spool left by the last run");
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -42,6 +57,7 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info(`${signal}: no new requests; committing what was accepted`);
     await app.close();
+    await spool.close();
     await db.close();
     process.exit(0);
   };

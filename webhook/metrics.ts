@@ -1,7 +1,9 @@
 // Prometheus metrics of one app instance (its own registry, so test apps do not share counters).
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SpoolDepth } from "./store/spool";
 
-export function createMetrics() {
+/** `spoolDepth` reads the spool when metrics are scraped. */
+export function createMetrics(spoolDepth: () => SpoolDepth = () => ({ records: 0, bytes: 0 })) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -14,6 +16,11 @@ export function createMetrics() {
     decodeErrors: new Counter({ name: "webhook_decode_errors_total", help: "Stored uplinks whose payload the codec could not fully decode", registers }),
     databaseErrors: new Counter({ name: "webhook_database_errors_total", help: "Failed batch transactions", registers }),
     batchSize: new Histogram({ name: "webhook_batch_size", help: "Records per database transaction", buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
+    spooled: new Counter({ name: "webhook_spooled_total", help: "Records written to the spool because the database could not take them", registers }),
+    replayed: new Counter({ name: "webhook_replayed_total", help: "Spooled records replayed into the database", registers }),
+    rejected: new Counter({ name: "webhook_spool_rejected_total", help: "Spooled records the database refused for their content (logged, not retried)", registers }),
+    spoolRecords: new Gauge({ name: "webhook_spool_records", help: "Records in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().records); } }),
+    spoolBytes: new Gauge({ name: "webhook_spool_bytes", help: "Bytes in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().bytes); } }),
     databaseSeconds: new Histogram({ name: "webhook_database_seconds", help: "Duration of one batch transaction", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
   };
 }

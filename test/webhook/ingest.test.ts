@@ -223,7 +223,7 @@ describe.each(DATABASES)("webhook ingest on %s", (_name, factory) => {
 
   it("answers /healthz and /readyz", async () => {
     expect((await app.inject({ method: "GET", url: "/healthz" })).json()).toEqual({ status: "ok" });
-    expect((await app.inject({ method: "GET", url: "/readyz" })).json()).toEqual({ status: "ready", database: db.kind });
+    expect((await app.inject({ method: "GET", url: "/readyz" })).json()).toEqual({ status: "ready", database: db.kind, spool: { records: 0, bytes: 0 } });
   });
 
   describe("refuses, and stores nothing for,", () => {

@@ -22,7 +22,15 @@ export interface Session extends Queryable {
 }
 
 export function postgres(connectionString: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    // A database that is down or cut off must fail a write in seconds, so the writer can spool it, not
+    // hold it until TCP gives up.
+    connectionTimeoutMillis: 5000,
+    query_timeout: 30_000,
+    keepAlive: true,
+  });
   // An idle client losing its connection (a server restart) must not crash the process.
   pool.on("error", () => {});
   return {
@@ -30,16 +38,20 @@ export function postgres(connectionString: string, poolSize = 10): Database {
     query: <R extends object>(sql: string, params?: unknown[]) => pool.query<R & pg.QueryResultRow>(sql, params),
     async transaction(fn) {
       const client = await pool.connect();
+      let broken = false;
       try {
         await client.query("BEGIN");
         const result = await fn(client as Queryable);
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
         throw error;
       } finally {
-        client.release();
+        // A connection that cannot even roll back is closed rather than handed to the next batch.
+        client.release(broken);
       }
     },
     async session(fn) {

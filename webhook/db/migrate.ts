@@ -27,3 +27,34 @@ export async function migrate(db: Database): Promise<string[]> {
     }
   });
 }
+
+/**
+ * Migrates now if the database answers; if it cannot be reached, keeps trying in the background (the
+ * service meanwhile spools what it accepts). A database that answers with an error (bad credentials, a
+ * failing migration) is not retried: that needs a person.
+ */
+export async function migrateWhenReachable(db: Database, onRetry: (error: Error) => void, delayMs = 2000): Promise<{ applied: Promise<string[]> }> {
+  // A server's own error has a severity; a connection failure does not, or is a connection-class SQLSTATE.
+  const unreachable = (error: unknown) => {
+    const { severity, code } = error as { severity?: unknown; code?: unknown };
+    return typeof severity !== "string" || /^(08|57P)/.test(String(code));
+  };
+  try {
+    return { applied: Promise.resolve(await migrate(db)) };
+  } catch (error) {
+    if (!unreachable(error)) throw error;
+    onRetry(error as Error);
+  }
+  const applied = (async () => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      try {
+        return await migrate(db);
+      } catch (error) {
+        if (!unreachable(error)) throw error;
+        onRetry(error as Error);
+      }
+    }
+  })();
+  return { applied };
+}

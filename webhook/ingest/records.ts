@@ -41,4 +41,5 @@ export interface EventRecord extends DeviceRef {
 
 export type IngestRecord = UplinkRecord | EventRecord;
 
-export type Outcome = "stored" | "duplicate";
+/** "spooled": kept on disk while the database is unavailable, stored when it is back. */
+export type Outcome = "stored" | "duplicate" | "spooled";

@@ -2,6 +2,7 @@
 import type { FastifyReply } from "fastify";
 import type { Ingest } from "../app";
 import type { IngestRecord } from "../ingest/records";
+import { SpoolFullError } from "../store/spool";
 
 export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: IngestRecord | string) {
   if (typeof record === "string") return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: record });
@@ -9,16 +10,15 @@ export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: I
   try {
     outcome = await ingest.write(record);
   } catch (error) {
-    reply.log.error({ err: error }, "batch transaction failed");
-    return reply.code(503).send({
-      statusCode: 503,
-      error: "Service Unavailable",
-      message: `the database did not take the message, it was not stored: ${(error as Error).message}`,
-    });
+    reply.log.error({ err: error }, "a message could not be stored or spooled");
+    const reason = error instanceof SpoolFullError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
+    return reply.code(503).send({ statusCode: 503, error: "Service Unavailable", message: `the message was not stored: ${reason}` });
   }
   const { metrics } = ingest;
   const labels = { network: record.network };
   if (outcome === "duplicate") metrics.duplicates.inc(labels);
-  else (record.type === "uplink" ? metrics.uplinksStored : metrics.eventsStored).inc(labels);
+  else if (outcome === "stored") (record.type === "uplink" ? metrics.uplinksStored : metrics.eventsStored).inc(labels);
+  // Spooled: durably accepted, stored once the database is back.
+  if (outcome === "spooled") reply.code(202);
   return { status: outcome, type: record.type, devEui: record.devEui };
 }
