@@ -1,5 +1,5 @@
 // A small closed-loop HTTP load generator: `connections` keep-alive connections, each sending its next
-// request as soon as the previous one is answered, until `seconds` have passed.
+// request as soon as the previous one is answered, for `seconds` or until the signal aborts.
 import http from "node:http";
 
 export interface LoadResult {
@@ -8,14 +8,18 @@ export interface LoadResult {
   failed: number;
   seconds: number;
   latenciesMs: number[];
+  /** The number `n` of every request answered 2xx. */
+  acked: number[];
+  /** Answers by status code (0: no answer, the connection failed). */
+  statuses: Record<number, number>;
 }
 
-export async function load(url: string, connections: number, seconds: number, body: (n: number) => string, headers: Record<string, string>): Promise<LoadResult> {
+export async function load(url: string, connections: number, duration: number | AbortSignal, body: (n: number) => string, headers: Record<string, string>): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
-  const result: LoadResult = { sent: 0, ok: 0, failed: 0, seconds: 0, latenciesMs: [] };
+  const result: LoadResult = { sent: 0, ok: 0, failed: 0, seconds: 0, latenciesMs: [], acked: [], statuses: {} };
   const start = performance.now();
-  const deadline = start + seconds * 1000;
+  const running = typeof duration === "number" ? () => performance.now() < start + duration * 1000 : () => !duration.aborted;
 
   const send = (payload: string) => new Promise<number>((resolve) => {
     const request = http.request({
@@ -30,13 +34,18 @@ export async function load(url: string, connections: number, seconds: number, bo
   });
 
   const worker = async () => {
-    while (performance.now() < deadline) {
+    while (running()) {
       const n = result.sent++;
       const t0 = performance.now();
       const status = await send(body(n));
       result.latenciesMs.push(performance.now() - t0);
-      if (status >= 200 && status < 300) result.ok++;
-      else result.failed++;
+      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) {
+        result.ok++;
+        result.acked.push(n);
+      } else {
+        result.failed++;
+      }
     }
   };
   await Promise.all(Array.from({ length: connections }, worker));

@@ -31,13 +31,20 @@ export function postgres(connectionString: string, poolSize = 10): Database {
     query_timeout: 30_000,
     keepAlive: true,
   });
-  // An idle client losing its connection (a server restart) must not crash the process.
-  pool.on("error", () => {});
+  // A client losing its connection (a server restart, a cut link) must not crash the process: the pool
+  // handles idle clients' errors; a checked-out client's surface in its next query, so its event is ignored.
+  const ignore = () => {};
+  pool.on("error", ignore);
+  const checkOut = async () => {
+    const client = await pool.connect();
+    client.on("error", ignore);
+    return client;
+  };
   return {
     kind: "postgres",
     query: <R extends object>(sql: string, params?: unknown[]) => pool.query<R & pg.QueryResultRow>(sql, params),
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await checkOut();
       let broken = false;
       try {
         await client.query("BEGIN");
@@ -52,10 +59,11 @@ export function postgres(connectionString: string, poolSize = 10): Database {
       } finally {
         // A connection that cannot even roll back is closed rather than handed to the next batch.
         client.release(broken);
+        client.off("error", ignore);
       }
     },
     async session(fn) {
-      const client = await pool.connect();
+      const client = await checkOut();
       try {
         return await fn({
           query: <R extends object>(sql: string, params?: unknown[]) => client.query<R & pg.QueryResultRow>(sql, params),
@@ -63,6 +71,7 @@ export function postgres(connectionString: string, poolSize = 10): Database {
         });
       } finally {
         client.release();
+        client.off("error", ignore);
       }
     },
     close: () => pool.end(),
