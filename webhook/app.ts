@@ -1,6 +1,7 @@
 // The Fastify app: ingest routes behind bearer-token auth, health and metrics, one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import type { Database } from "./db/database";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
@@ -23,6 +24,8 @@ export interface AppOptions {
   writeTimeoutMs?: number;
   /** Resolves once the database is migrated; until then records are spooled. */
   databaseReady?: Promise<void>;
+  /** Requests per minute and address allowed without a valid token (guessing tokens, scanners). */
+  unauthenticatedPerMinute?: number;
   logger?: FastifyServerOptions["logger"];
 }
 
@@ -67,7 +70,8 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
+    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization"] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
@@ -107,16 +111,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   const matches = tokenMatcher(options.tokens);
+  const bearer = (request: FastifyRequest) => request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  const authorized = (request: FastifyRequest) => {
+    const token = bearer(request);
+    return token !== undefined && matches(token);
+  };
   await app.register(async (ingestScope) => {
+    await ingestScope.register(rateLimit, { global: false });
+    // Only callers without a valid token are counted: a network server's traffic is never limited.
+    const limitUnauthenticated = ingestScope.rateLimit({
+      max: options.unauthenticatedPerMinute ?? 60,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        error: "Too Many Requests",
+        message: `too many requests without a valid token from this address; retry in ${context.after}`,
+      }),
+    });
     ingestScope.addHook("onRequest", async (request, reply) => {
-      const header = request.headers.authorization;
-      const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-      if (token && matches(token)) return;
+      if (authorized(request)) return;
+      // The limiter throws its 429 answer (a plain object) once the address is over the limit.
+      const limited = await limitUnauthenticated.call(ingestScope, request, reply).then(() => null, (answer: { statusCode: number }) => answer);
+      if (limited) return reply.code(limited.statusCode).send(limited);
       reply.header("www-authenticate", 'Bearer realm="16aspm-webhook"');
       return reply.code(401).send({
         statusCode: 401,
         error: "Unauthorized",
-        message: header ? "invalid bearer token" : "missing Authorization: Bearer <token> header",
+        message: request.headers.authorization ? "invalid bearer token" : "missing Authorization: Bearer <token> header",
       });
     });
     await ingestScope.register(ttnRoutes, { ingest });

@@ -16,6 +16,8 @@ export interface Config {
   spoolMaxBytes: number;
   /** How long a batch may take in the database before it is spooled instead. */
   writeTimeoutMs: number;
+  /** Requests per minute and address allowed without a valid token. */
+  unauthenticatedPerMinute: number;
   logLevel: string;
 }
 
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
+    unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
   };
 }

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const app = await buildApp({
     db, tokens: tokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
-    logger: { level: config.logLevel, redact: ["req.headers.authorization"] },
+    unauthenticatedPerMinute: config.unauthenticatedPerMinute,
+    logger: { level: config.logLevel },
   });
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
