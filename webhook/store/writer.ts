@@ -39,7 +39,7 @@ function blamesData(error: unknown): boolean {
 
 class TimeoutError extends Error {}
 
-const REPLAY_DELAYS_MS = [250, 500, 1000, 2000, 5000];
+const REPLAY_DELAYS_MS = [250, 500, 1000, 2000];
 
 export class BatchWriter {
   private queue: Pending[] = [];
