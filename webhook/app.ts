@@ -30,7 +30,7 @@ export interface AppOptions {
 }
 
 export interface Ingest {
-  /** Stores a record; resolves after its commit. */
+  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool. */
   write(record: IngestRecord): ReturnType<BatchWriter["write"]>;
   metrics: Metrics;
 }
@@ -111,9 +111,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   const matches = tokenMatcher(options.tokens);
-  const bearer = (request: FastifyRequest) => request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
   const authorized = (request: FastifyRequest) => {
-    const token = bearer(request);
+    const token = request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     return token !== undefined && matches(token);
   };
   await app.register(async (ingestScope) => {
