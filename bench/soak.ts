@@ -31,11 +31,18 @@ async function spoolDepth(): Promise<number> {
   return body.spool.records;
 }
 
+/** The service's counters, summed over their labels: uplinks stored on arrival, spooled, replayed from the spool. */
+async function counters(): Promise<{ stored: number; spooled: number; replayed: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
+  return { stored: sum("webhook_uplinks_stored_total"), spooled: sum("webhook_spooled_total"), replayed: sum("webhook_replayed_total") };
+}
+
 const scratch = await freshPostgres(SERVER, "aspm16_bench");
 const proxy = await TcpProxy.start("127.0.0.1", Number(new URL(SERVER).port || 5432));
 const dataDir = await mkdtemp(join(tmpdir(), "aspm16-soak-"));
 const service = spawn(process.execPath, ["--import", "tsx", "webhook/main.ts"], {
-  env: { ...process.env, DATABASE_URL: proxy.url(scratch.url!), DATA_DIR: dataDir, PORT: String(PORT), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "fatal" },
+  env: { ...process.env, DATABASE_URL: proxy.url(scratch.url!), DATA_DIR: dataDir, PORT: String(PORT), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: process.env.SOAK_LOG ?? "fatal" },
   stdio: ["ignore", "ignore", "inherit"],
 });
 try {
@@ -50,6 +57,13 @@ try {
   const running = load(`${base}/ttn`, CONNECTIONS, controller.signal, uplink, { authorization: `Bearer ${TOKEN}` });
   let peak = 0;
   const sampler = setInterval(() => void spoolDepth().then((d) => (peak = Math.max(peak, d)), () => {}), 100);
+  // Once a second: what went to the database directly, to the spool, and back out of it.
+  const timeline: string[] = [];
+  let last = await counters();
+  const ticker = setInterval(() => void counters().then((now) => {
+    timeline.push(`${timeline.length + 1}s: ${now.stored - last.stored}/${now.spooled - last.spooled}/${now.replayed - last.replayed}`);
+    last = now;
+  }, () => {}), 1000);
   await sleep((SECONDS / 3) * 1000);
   proxy.cut("reset");
   const cutAt = performance.now();
@@ -59,6 +73,7 @@ try {
   await sleep((SECONDS / 3) * 1000);
   controller.abort();
   const result = await running;
+  clearInterval(ticker);
 
   const drainStart = performance.now();
   while ((await spoolDepth()) > 0) await sleep(100);
@@ -78,6 +93,7 @@ try {
   console.log(`lost (acked, not stored) ${lost}`);
   console.log(`stored more than once ${duplicated}`);
   console.log(`spool peak depth      ${peak} records; drained ${drainSeconds.toFixed(1)} s after the load stopped (outage ${outage.toFixed(1)} s)`);
+  console.log(`per second, stored directly/spooled/replayed: ${timeline.join("  ")}`);
   console.log(`throughput            ${(result.ok / result.seconds).toFixed(0)} acknowledged/s over the run; latency p50 ${percentile(result.latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(result.latenciesMs, 99).toFixed(1)} ms, max ${Math.max(...result.latenciesMs).toFixed(0)} ms`);
   if (lost > 0 || duplicated > 0 || result.failed > 0) process.exitCode = 1;
 } finally {
