@@ -1,10 +1,11 @@
 // npm run bench:ingest — the real service on real PostgreSQL against a do-nothing Fastify endpoint,
 // both as their own processes, each loaded with distinct TTS uplinks at 50 concurrent connections.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { load, type LoadResult, percentile } from "./load";
 import { freshPostgres } from "../test/support/databases";
+import { startScript, waitUntilOk } from "../test/support/process";
 import { ttsUplink } from "../test/support/messages";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -13,21 +14,6 @@ const CONNECTIONS = 50;
 const TOKEN = randomBytes(16).toString("hex");
 const PORT_SERVICE = 18931;
 const PORT_NOOP = 18932;
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  // One process each (node with tsx's loader), so a signal reaches the server itself.
-  return spawn(process.execPath, ["--import", "tsx", script], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 /** Distinct uplinks: 1,000 devices, each uplink with its own message id, counter and time. */
 function uplink(n: number): string {
@@ -45,10 +31,10 @@ const scratch = await freshPostgres(SERVER, "aspm16_bench");
 const url = new URL(scratch.url!);
 const children: ChildProcess[] = [];
 try {
-  children.push(start("webhook/main.ts", { DATABASE_URL: url.toString(), PORT: String(PORT_SERVICE), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "warn" }));
-  children.push(start("bench/noop-server.ts", { PORT: String(PORT_NOOP) }));
-  await waitFor(`http://127.0.0.1:${PORT_SERVICE}/readyz`);
-  await waitFor(`http://127.0.0.1:${PORT_NOOP}/readyz`);
+  children.push(startScript("webhook/main.ts", { DATABASE_URL: url.toString(), PORT: String(PORT_SERVICE), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "warn" }));
+  children.push(startScript("bench/noop-server.ts", { PORT: String(PORT_NOOP) }));
+  await waitUntilOk(`http://127.0.0.1:${PORT_SERVICE}/readyz`);
+  await waitUntilOk(`http://127.0.0.1:${PORT_NOOP}/readyz`);
   const headers = { authorization: `Bearer ${TOKEN}` };
   console.log(`${CONNECTIONS} connections, ${SECONDS} s each, distinct uplinks; PostgreSQL ${url.host}, load generator on the same cores\n`);
 

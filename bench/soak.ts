@@ -1,13 +1,13 @@
 // npm run bench:soak — the service as its own process on real PostgreSQL, behind a TCP proxy, under a
 // sustained load; in the middle third of the run the proxy cuts the database off. Prints what was
 // sent, acknowledged, stored and lost (must be 0), and how deep the spool got.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshPostgres } from "../test/support/databases";
+import { startScript, waitUntilOk } from "../test/support/process";
 import { ttsUplink } from "../test/support/messages";
 import { TcpProxy } from "../test/support/tcp-proxy";
 import { load, percentile } from "./load";
@@ -41,16 +41,12 @@ async function counters(): Promise<{ stored: number; spooled: number; replayed: 
 const scratch = await freshPostgres(SERVER, "aspm16_bench");
 const proxy = await TcpProxy.start("127.0.0.1", Number(new URL(SERVER).port || 5432));
 const dataDir = await mkdtemp(join(tmpdir(), "aspm16-soak-"));
-const service = spawn(process.execPath, ["--import", "tsx", "webhook/main.ts"], {
-  env: { ...process.env, DATABASE_URL: proxy.url(scratch.url!), DATA_DIR: dataDir, PORT: String(PORT), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: process.env.SOAK_LOG ?? "fatal" },
-  stdio: ["ignore", "ignore", "inherit"],
+const service = startScript("webhook/main.ts", {
+  DATABASE_URL: proxy.url(scratch.url!), DATA_DIR: dataDir, PORT: String(PORT), HOST: "127.0.0.1", WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "fatal",
 });
 try {
   // The service migrates the new database itself before it listens.
-  for (let i = 0; i < 200; i++) {
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
-    await sleep(100);
-  }
+  await waitUntilOk(`${base}/readyz`);
   console.log(`${CONNECTIONS} connections for ${SECONDS} s, distinct TTS uplinks of 1,000 devices; the database is cut off from ${(SECONDS / 3).toFixed(0)} s to ${(2 * SECONDS / 3).toFixed(0)} s\n`);
 
   const controller = new AbortController();

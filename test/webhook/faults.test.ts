@@ -1,6 +1,6 @@
 // Lose nothing: PostgreSQL cut off behind a TCP proxy while uplinks keep arriving, and the service
 // killed with SIGKILL under load. Every uplink answered 2xx must end up in the database exactly once.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { migrate } from "../../webhook/db/migrate";
 import { Spool } from "../../webhook/store/spool";
 import { freshPostgres, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
+import { startScript, waitUntilOk } from "../support/process";
 import { type Cut, TcpProxy } from "../support/tcp-proxy";
 
 const server = process.env.TEST_DATABASE_URL!;
@@ -138,14 +139,11 @@ describe.runIf(server)("faults on PostgreSQL", () => {
     });
 
     async function startService(dir: string): Promise<ChildProcess> {
-      const started = spawn(process.execPath, ["--import", "tsx", "webhook/main.ts"], {
-        env: {
-          ...process.env, DATABASE_URL: proxy.url(test.url!), DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1",
-          WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "fatal", WRITE_TIMEOUT_MS: "1000",
-        },
-        stdio: ["ignore", "ignore", "inherit"],
+      const started = startScript("webhook/main.ts", {
+        DATABASE_URL: proxy.url(test.url!), DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1",
+        WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "fatal", WRITE_TIMEOUT_MS: "1000",
       });
-      await waitFor("the service to listen", async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined));
+      await waitUntilOk(`${base}/healthz`, 60);
       return started;
     }
 

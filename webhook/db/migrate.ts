@@ -39,21 +39,23 @@ export async function migrateWhenReachable(db: Database, onRetry: (error: Error)
     const { severity, code } = error as { severity?: unknown; code?: unknown };
     return typeof severity !== "string" || /^(08|57P)/.test(String(code));
   };
-  try {
-    return { applied: Promise.resolve(await migrate(db)) };
-  } catch (error) {
-    if (!unreachable(error)) throw error;
-    onRetry(error as Error);
-  }
+  /** The migrations applied, or undefined when the database could not be reached. */
+  const attempt = async (): Promise<string[] | undefined> => {
+    try {
+      return await migrate(db);
+    } catch (error) {
+      if (!unreachable(error)) throw error;
+      onRetry(error as Error);
+      return undefined;
+    }
+  };
+  const first = await attempt();
+  if (first) return { applied: Promise.resolve(first) };
   const applied = (async () => {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      try {
-        return await migrate(db);
-      } catch (error) {
-        if (!unreachable(error)) throw error;
-        onRetry(error as Error);
-      }
+      const done = await attempt();
+      if (done) return done;
     }
   })();
   return { applied };

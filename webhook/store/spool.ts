@@ -33,7 +33,6 @@ function fromLine(line: string): IngestRecord {
 export class Spool {
   /** Operations run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
-  private records = 0;
 
   private constructor(
     private readonly file: FileHandle,
@@ -41,6 +40,8 @@ export class Spool {
     private readonly maxBytes: number,
     private size: number,
     private offset: number,
+    /** Complete lines between offset and size. */
+    private records: number,
   ) {}
 
   /** Opens (or creates) the spool in `dir`; a partial last line, never acknowledged, is cut off. */
@@ -65,9 +66,7 @@ export class Spool {
       }
     }
     if (size < length) await file.truncate(size);
-    const spool = new Spool(file, offsetPath, maxBytes, size, offset);
-    spool.records = records;
-    return spool;
+    return new Spool(file, offsetPath, maxBytes, size, offset, records);
   }
 
   depth(): SpoolDepth {
