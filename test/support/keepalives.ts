@@ -32,7 +32,7 @@ export function uplinkRecord(devEui: string, time: string, payload: Uint8Array, 
   return {
     type: "uplink", network: "ttn", devEui, deviceName: `plug-${devEui.slice(-4)}`, application: "analytics-test",
     receivedAt: time, dedupKey: `tts:as:up:${devEui}-${time}`, fCnt, fPort: 2, payload, networkDecoded: null,
-    rssi: -90, snr: 5, gatewayCount: 1, spreadingFactor: 7, frequency: 868100000, simulated: false,
+    rssi: -90, snr: 5, gatewayCount: 1, spreadingFactor: 7, bandwidthHz: 125000, frequency: 868100000, simulated: false,
   };
 }
 

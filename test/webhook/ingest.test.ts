@@ -71,8 +71,8 @@ describe.each(DATABASES)("webhook ingest on %s", (_name, factory) => {
     expect(device).toEqual({ keepalive_minutes: 10, name: "plug-office", application: "energy", network: "chirpstack" });
     const events = await rows(`SELECT kind, data FROM device_events WHERE dev_eui = $1`, [devEui]);
     expect(events).toEqual([{ kind: "keepAliveTime", data: { keepAliveTime: 10 } }]);
-    const [uplink] = await rows(`SELECT rssi, snr, gateway_count, spreading_factor, frequency::int FROM uplinks WHERE dev_eui = $1`, [devEui]);
-    expect(uplink).toEqual({ rssi: -36, snr: 10.5, gateway_count: 1, spreading_factor: 7, frequency: 868100000 });
+    const [uplink] = await rows(`SELECT rssi, snr, gateway_count, spreading_factor, bandwidth_hz, frequency::int FROM uplinks WHERE dev_eui = $1`, [devEui]);
+    expect(uplink).toEqual({ rssi: -36, snr: 10.5, gateway_count: 1, spreading_factor: 7, bandwidth_hz: 125000, frequency: 868100000 });
   });
 
   it("stores a ChirpStack protobuf uplink, and takes the same uplink in JSON as a duplicate", async () => {

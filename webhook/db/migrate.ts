@@ -1,11 +1,11 @@
 // Applies migrations/*.sql in order with postgrator, which records each with its checksum.
 // An advisory lock makes instances that start at once take turns.
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import Postgrator from "postgrator";
+import { projectPath } from "../paths";
 import type { Database } from "./database";
 
-const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "migrations");
+const MIGRATIONS = projectPath("migrations");
 /** Any fixed 64-bit number; this one spells "16ASPM" in ASCII. */
 const LOCK_ID = 0x3136_4153_504d;
 

@@ -29,7 +29,10 @@ export const ChirpStackEvent = Type.Object({
   txInfo: Type.Optional(Type.Object({
     frequency: Type.Optional(Type.Integer({ minimum: 0 })),
     modulation: Type.Optional(Type.Object({
-      lora: Type.Optional(Type.Object({ spreadingFactor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })) })),
+      lora: Type.Optional(Type.Object({
+        spreadingFactor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })),
+        bandwidth: Type.Optional(Type.Integer({ minimum: 0 })),
+      })),
     })),
   })),
   acknowledged: Type.Optional(Type.Boolean()),
@@ -67,6 +70,7 @@ export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEve
       snr: best(rx.map((r) => r.snr)),
       gatewayCount: rx.length || null,
       spreadingFactor: body.txInfo?.modulation?.lora?.spreadingFactor ?? null,
+      bandwidthHz: body.txInfo?.modulation?.lora?.bandwidth ?? null,
       frequency: body.txInfo?.frequency ?? null,
       simulated: false,
     };

@@ -25,6 +25,7 @@ export interface UplinkRecord extends DeviceRef {
   snr: number | null;
   gatewayCount: number | null;
   spreadingFactor: number | null;
+  bandwidthHz: number | null;
   frequency: number | null;
   simulated: boolean;
 }

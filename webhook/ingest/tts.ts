@@ -15,7 +15,10 @@ const UplinkMessage = Type.Object({
   }))),
   settings: Type.Optional(Type.Object({
     data_rate: Type.Optional(Type.Object({
-      lora: Type.Optional(Type.Object({ spreading_factor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })) })),
+      lora: Type.Optional(Type.Object({
+        spreading_factor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })),
+        bandwidth: Type.Optional(Type.Integer({ minimum: 0 })),
+      })),
     })),
     frequency: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$" })),
   })),
@@ -82,6 +85,7 @@ export function ttsRecord(message: TtsMessage): IngestRecord | string {
       snr: best(rx.map((m) => m.snr)),
       gatewayCount: rx.length || null,
       spreadingFactor: up.settings?.data_rate?.lora?.spreading_factor ?? null,
+      bandwidthHz: up.settings?.data_rate?.lora?.bandwidth ?? null,
       frequency: up.settings?.frequency ? Number(up.settings.frequency) : null,
       simulated: message.simulated === true || up.simulated === true,
     };

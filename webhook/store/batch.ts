@@ -32,12 +32,12 @@ const INSERT_UPLINKS = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(i int, dev_eui text, received_at timestamptz, dedup_key text,
     network text, f_cnt bigint, f_port integer, payload text, decoded jsonb, decode_errors text[], decode_warnings text[],
-    rssi integer, snr real, gateway_count integer, spreading_factor integer, frequency bigint, simulated boolean)
+    rssi real, snr real, gateway_count integer, spreading_factor integer, bandwidth_hz integer, frequency bigint, simulated boolean)
 ), inserted AS (
   INSERT INTO uplinks (dev_eui, received_at, dedup_key, network, f_cnt, f_port, payload, decoded, decode_errors,
-    decode_warnings, rssi, snr, gateway_count, spreading_factor, frequency, simulated)
+    decode_warnings, rssi, snr, gateway_count, spreading_factor, bandwidth_hz, frequency, simulated)
   SELECT dev_eui, received_at, dedup_key, network, f_cnt, f_port, decode(payload, 'hex'), decoded, decode_errors,
-    decode_warnings, rssi, snr, gateway_count, spreading_factor, frequency, simulated
+    decode_warnings, rssi, snr, gateway_count, spreading_factor, bandwidth_hz, frequency, simulated
   FROM input
   ON CONFLICT DO NOTHING
   RETURNING dev_eui, received_at, dedup_key
@@ -137,7 +137,7 @@ function uplinkRow(i: number, u: UplinkRecord, it: Interpretation) {
     i, dev_eui: u.devEui, received_at: u.receivedAt, dedup_key: u.dedupKey, network: u.network, f_cnt: u.fCnt, f_port: u.fPort,
     payload: u.payload ? Buffer.from(u.payload).toString("hex") : null,
     decoded: it.decoded, decode_errors: it.errors.length ? it.errors : null, decode_warnings: it.warnings.length ? it.warnings : null,
-    rssi: u.rssi, snr: u.snr, gateway_count: u.gatewayCount, spreading_factor: u.spreadingFactor, frequency: u.frequency,
+    rssi: u.rssi, snr: u.snr, gateway_count: u.gatewayCount, spreading_factor: u.spreadingFactor, bandwidth_hz: u.bandwidthHz, frequency: u.frequency,
     simulated: u.simulated,
   };
 }
