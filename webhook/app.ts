@@ -1,10 +1,11 @@
-// The Fastify app: ingest routes behind bearer-token auth, health and metrics, one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
@@ -15,7 +16,10 @@ import { tokenMatcher } from "./tokens";
 
 export interface AppOptions {
   db: Database;
+  /** Webhook (ingest) tokens: /ttn and /chirpstack only. */
   tokens: string[];
+  /** Api tokens: /api only; none → every /api call is refused. */
+  apiTokens?: string[];
   bodyLimit?: number;
   batchMax?: number;
   /** Where accepted records wait while the database is unavailable; without it they are refused (503). */
@@ -110,37 +114,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
-  const matches = tokenMatcher(options.tokens);
-  const authorized = (request: FastifyRequest) => {
-    const token = request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    return token !== undefined && matches(token);
-  };
+  const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
+  // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
+  // must not be able to switch plugs (contract §4).
+  const ingestToken = tokenMatcher(options.tokens);
   await app.register(async (ingestScope) => {
-    await ingestScope.register(rateLimit, { global: false });
-    // Only callers without a valid token are counted: a network server's traffic is never limited.
-    const limitUnauthenticated = ingestScope.rateLimit({
-      max: options.unauthenticatedPerMinute ?? 60,
-      timeWindow: 60_000,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: "Too Many Requests",
-        message: `too many requests without a valid token from this address; retry in ${context.after}`,
-      }),
-    });
-    ingestScope.addHook("onRequest", async (request, reply) => {
-      if (authorized(request)) return;
-      // The limiter throws its 429 answer (a plain object) once the address is over the limit.
-      const limited = await limitUnauthenticated.call(ingestScope, request, reply).then(() => null, (answer: { statusCode: number }) => answer);
-      if (limited) return reply.code(limited.statusCode).send(limited);
-      reply.header("www-authenticate", 'Bearer realm="16aspm-webhook"');
-      return reply.code(401).send({
-        statusCode: 401,
-        error: "Unauthorized",
-        message: request.headers.authorization ? "invalid bearer token" : "missing Authorization: Bearer <token> header",
-      });
+    await bearerAuth(ingestScope, {
+      authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
+      unauthenticatedPerMinute, realm: "16aspm-webhook",
     });
     await ingestScope.register(ttnRoutes, { ingest });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
   return app;
 }

@@ -7,8 +7,10 @@ export interface Config {
   /** PostgreSQL URL; undefined → PGlite under dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Configured bearer tokens; undefined → one is generated and kept in dataDir. */
+  /** Configured webhook (ingest) tokens; undefined → one is generated and kept in dataDir. */
   tokens: string[] | undefined;
+  /** Configured api tokens (/api, the console); undefined → one is generated and kept in dataDir. */
+  apiTokens: string[] | undefined;
   bodyLimit: number;
   batchMax: number;
   poolSize: number;
@@ -31,19 +33,27 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === "") return undefined;
+  const tokens = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const short = tokens.findIndex((t) => t.length < 16);
+  if (short >= 0) throw new Error(`${name}: token ${short + 1} is shorter than 16 characters; use long random tokens`);
+  return tokens;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  let tokens: string[] | undefined;
-  if (env.WEBHOOK_TOKENS !== undefined && env.WEBHOOK_TOKENS.trim() !== "") {
-    tokens = env.WEBHOOK_TOKENS.split(",").map((t) => t.trim()).filter((t) => t !== "");
-    const short = tokens.findIndex((t) => t.length < 16);
-    if (short >= 0) throw new Error(`WEBHOOK_TOKENS: token ${short + 1} is shorter than 16 characters; use long random tokens`);
-  }
+  const tokens = tokenList(env, "WEBHOOK_TOKENS");
+  const apiTokens = tokenList(env, "API_TOKENS");
+  const shared = tokens?.find((t) => apiTokens?.includes(t));
+  if (shared !== undefined) throw new Error("API_TOKENS and WEBHOOK_TOKENS share a token: a network server's credentials must not be able to switch plugs");
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR || "./data"),
     tokens,
+    apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),

@@ -7,12 +7,15 @@ import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
-function instructions(config: Config, tokens: Tokens, database: string): string {
+function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
   const base = `http://${host}:${config.port}`;
   const header = tokens.generatedFile
     ? `Authorization: Bearer ${tokens.tokens[0]}   (generated, kept in ${tokens.generatedFile}; set WEBHOOK_TOKENS to choose your own)`
     : `Authorization: Bearer <one of WEBHOOK_TOKENS>`;
+  const api = apiTokens.generatedFile
+    ? `Authorization: Bearer ${apiTokens.tokens[0]}   (generated, kept in ${apiTokens.generatedFile}; set API_TOKENS to choose your own)`
+    : `Authorization: Bearer <one of API_TOKENS>`;
   return `
 16ASPM webhook listening on ${base}  (database: ${database})
 
@@ -26,6 +29,9 @@ function instructions(config: Config, tokens: Tokens, database: string): string 
     Event endpoint URL ${base}/chirpstack
     Headers            ${header}
 
+  Management API:    ${base}/api/...
+    Header             ${api}
+
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
 }
@@ -35,10 +41,11 @@ async function main(): Promise<void> {
   const { db, description } = await openDatabase(config);
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
-  const tokens = await resolveTokens(config.tokens, config.dataDir);
+  const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
+  const apiTokens = await resolveTokens(config.apiTokens, config.dataDir, "api-token");
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
   const app = await buildApp({
-    db, tokens: tokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ port: config.port, host: config.host });
-  console.log(instructions(config, tokens, description));
+  console.log(instructions(config, tokens, apiTokens, description));
 }
 
 main().catch((error: unknown) => {

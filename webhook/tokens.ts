@@ -9,9 +9,10 @@ export interface Tokens {
   generatedFile?: string;
 }
 
-export async function resolveTokens(configured: string[] | undefined, dataDir: string): Promise<Tokens> {
+/** `configured`, or the token kept in `dataDir/fileName` (made on first use). */
+export async function resolveTokens(configured: string[] | undefined, dataDir: string, fileName: "webhook-token" | "api-token"): Promise<Tokens> {
   if (configured) return { tokens: configured };
-  const file = join(dataDir, "webhook-token");
+  const file = join(dataDir, fileName);
   try {
     return { tokens: [(await readFile(file, "utf8")).trim()], generatedFile: file };
   } catch (error) {

@@ -1,0 +1,22 @@
+// The device management API (contract §4): every route under /api needs an api token.
+import type { FastifyPluginAsync } from "fastify";
+import { bearerAuth, bearerToken } from "../../auth/bearer";
+import type { Database } from "../../db/database";
+import { tokenMatcher } from "../../tokens";
+
+export interface ApiOptions {
+  db: Database;
+  apiTokens: string[];
+  unauthenticatedPerMinute: number;
+}
+
+export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
+  const apiToken = tokenMatcher(options.apiTokens);
+  await bearerAuth(api, {
+    authorized: (request) => { const token = bearerToken(request); return token !== undefined && apiToken(token); },
+    unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
+  });
+  // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
+  api.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
+};
