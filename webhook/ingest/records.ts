@@ -58,9 +58,10 @@ export type Received = WithoutDevEui<UplinkRecord> | WithoutDevEui<EventRecord>;
  */
 export type Outcome = "stored" | "duplicate" | "spooled" | "quarantined";
 
-/** A record's outcome, and for a quarantined one the reason. */
+/** A record's outcome, its DevEUI once known, and for a quarantined one the reason. */
 export interface Written {
   outcome: Outcome;
+  devEui?: string;
   reason?: string;
 }
 

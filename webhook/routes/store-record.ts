@@ -17,10 +17,10 @@ export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: R
   }
   const { metrics } = ingest;
   const labels = { network: record.network };
-  const { outcome, reason } = written;
+  const { outcome, reason, devEui = record.devEui } = written;
   if (outcome === "duplicate") metrics.duplicates.inc(labels);
   else if (outcome === "stored") (record.type === "uplink" ? metrics.uplinksStored : metrics.eventsStored).inc(labels);
   // Spooled or quarantined: durably accepted, not (yet) in the tables.
   if (outcome === "spooled" || outcome === "quarantined") reply.code(202);
-  return { status: outcome, type: record.type, devEui: record.devEui, ...(reason ? { reason } : {}) };
+  return { status: outcome, type: record.type, devEui, ...(reason ? { reason } : {}) };
 }

@@ -12,47 +12,46 @@ export interface AcceptResult {
   decodeErrors: number;
 }
 
+// A device id is unique within its application at any one time; re-registered with another DevEUI,
+// the device seen last is the one.
 const FIND_DEVICES = `
-SELECT k.network, k.application, k.name, min(d.dev_eui) AS dev_eui, count(d.dev_eui)::integer AS matches
+SELECT DISTINCT ON (k.network, k.application, k.name) k.network, k.application, k.name, d.dev_eui
 FROM jsonb_to_recordset($1::jsonb) AS k(network text, application text, name text)
-LEFT JOIN devices d ON d.network = k.network AND d.application = k.application AND d.name = k.name
-GROUP BY k.network, k.application, k.name`;
+JOIN devices d ON d.network = k.network AND d.application = k.application AND d.name = k.name
+ORDER BY k.network, k.application, k.name, greatest(d.last_seen, d.first_seen) DESC, d.dev_eui`;
 
 const deviceKey = (network: string, application: string | null, name: string | null) => JSON.stringify([network, application, name]);
 
 /** Why a record without DevEUI cannot be placed yet. */
-function unplaced(record: Received, matches: number): string {
-  const device = `${record.network} application ${JSON.stringify(record.application)} device ${JSON.stringify(record.deviceName)}`;
-  return matches > 1
-    ? `no DevEUI, and ${matches} known devices are ${device}: kept until the message names its DevEUI`
-    : `no DevEUI, and no device ${device} is known yet: kept until one of its messages carries the DevEUI, then \`npm run quarantine -- retry\``;
+function unplaced(record: Received): string {
+  return `no DevEUI, and no device ${record.network} application ${JSON.stringify(record.application)} device ${JSON.stringify(record.deviceName)} ` +
+    "is known yet: kept in quarantine until one of its messages carries the DevEUI, then `npm run quarantine -- retry`";
 }
 
 export async function acceptBatch(tx: Queryable, records: Received[]): Promise<AcceptResult> {
-  const found = new Map<string, { devEui: string | null; matches: number }>();
+  const found = new Map<string, string>();
   const missing = records.filter((r) => r.devEui === null && r.application !== null && r.deviceName !== null);
   if (missing.length > 0) {
     const keys = [...new Map(missing.map((r) => [deviceKey(r.network, r.application, r.deviceName),
       { network: r.network, application: r.application, name: r.deviceName }])).values()];
-    const { rows } = await tx.query<{ network: string; application: string; name: string; dev_eui: string | null; matches: number }>(
-      FIND_DEVICES, [JSON.stringify(keys)]);
-    for (const row of rows) found.set(deviceKey(row.network, row.application, row.name), { devEui: row.dev_eui, matches: row.matches });
+    const { rows } = await tx.query<{ network: string; application: string; name: string; dev_eui: string }>(FIND_DEVICES, [JSON.stringify(keys)]);
+    for (const row of rows) found.set(deviceKey(row.network, row.application, row.name), row.dev_eui);
   }
 
   const known: { index: number; record: IngestRecord }[] = [];
   const unknown: { index: number; record: Received; reason: string }[] = [];
   records.forEach((record, index) => {
     if (record.devEui !== null) return known.push({ index, record: record as IngestRecord });
-    const match = found.get(deviceKey(record.network, record.application, record.deviceName)) ?? { devEui: null, matches: 0 };
-    if (match.matches === 1) known.push({ index, record: { ...record, devEui: match.devEui! } as IngestRecord });
-    else unknown.push({ index, record, reason: unplaced(record, match.matches) });
+    const devEui = found.get(deviceKey(record.network, record.application, record.deviceName));
+    if (devEui) known.push({ index, record: { ...record, devEui } as IngestRecord });
+    else unknown.push({ index, record, reason: unplaced(record) });
   });
 
   const written: Written[] = new Array(records.length);
   let decodeErrors = 0;
   if (known.length > 0) {
     const result = await writeBatch(tx, known.map((k) => k.record));
-    known.forEach((k, i) => (written[k.index] = { outcome: result.outcomes[i] }));
+    known.forEach((k, i) => (written[k.index] = { outcome: result.outcomes[i], devEui: k.record.devEui }));
     decodeErrors = result.decodeErrors;
   }
   if (unknown.length > 0) {
