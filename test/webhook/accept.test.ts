@@ -38,7 +38,7 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
   it("stores TTS's float RSSI and SNR, and a frequency that is a 64-bit string", async () => {
     const devEui = "70b3d52dd30001a1";
     const body = ttsUplink({ devEui });
-    body.uplink_message.rx_metadata = [{ gateway_ids: { gateway_id: "gw" }, time: "2026-11-21T10:00:00Z", rssi: -60.5, channel_rssi: -60.5, snr: -7.25 }];
+    body.uplink_message.rx_metadata = [{ gateway_ids: { gateway_id: "gw", eui: "B827EBFFFE000002" }, time: "2026-11-21T10:00:00Z", rssi: -60.5, channel_rssi: -60.5, snr: -7.25 }];
     body.uplink_message.settings.frequency = "923200000";
     expect((await post("/ttn", body)).status).toBe(200);
     expect(await rows("SELECT rssi, snr, frequency::text FROM uplinks WHERE dev_eui = $1", [devEui])).toEqual([{ rssi: -60.5, snr: -7.25, frequency: "923200000" }]);
