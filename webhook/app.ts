@@ -7,6 +7,7 @@ import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
+import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
 import { acceptBatch } from "./store/accept";
@@ -118,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
+  await app.register(formatterRoute);
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
   // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
   // must not be able to switch plugs (contract §4).
