@@ -3,6 +3,8 @@
 // webhook → the downlink's state. Refusing and unreachable APIs, bad requests, and keys kept out of logs and answers.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../webhook/config";
+import { grpcTarget } from "../../webhook/downlinks/chirpstack";
 import { API_TOKEN, type ApiApp, startApiApp } from "../support/api-app";
 import { DATABASES } from "../support/databases";
 import { chirpstackAck, chirpstackTxAck, ttsDownlinkEvent } from "../support/downlink-events";
@@ -368,5 +370,25 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       const stored = await app.db.query<{ n: number }>("SELECT count(*)::int AS n FROM uplinks WHERE dev_eui = $1", [TTS_DEV]);
       expect(stored.rows[0].n).toBe(6);
     });
+  });
+});
+
+describe("downlink route configuration", () => {
+  it("takes the TTS settings all together, the server's address with or without /api/v3", () => {
+    const env = { TTS_API_URL: "https://eu1.cloud.thethings.network/api/v3/", TTS_API_KEY: TTS_KEY, TTS_WEBHOOK_ID: "aspm16" };
+    expect(loadConfig(env).downlinks.tts).toEqual({ apiUrl: "https://eu1.cloud.thethings.network", apiKey: TTS_KEY, webhookId: "aspm16" });
+    expect(loadConfig({}).downlinks).toEqual({ tts: undefined, chirpstack: undefined });
+    expect(() => loadConfig({ TTS_API_URL: env.TTS_API_URL, TTS_API_KEY: TTS_KEY }))
+      .toThrow("TTS_API_URL, TTS_API_KEY set without TTS_WEBHOOK_ID: sending downlinks through The Things Stack needs all of TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID");
+    expect(() => loadConfig({ ...env, TTS_API_URL: "eu1.cloud.thethings.network" })).toThrow("TTS_API_URL=\"eu1.cloud.thethings.network\": expected the server's URL");
+  });
+
+  it("takes ChirpStack's gRPC API as host:port, or https://host:port for TLS", () => {
+    expect(loadConfig({ CHIRPSTACK_API_URL: "chirpstack:8080", CHIRPSTACK_API_TOKEN: CS_TOKEN }).downlinks.chirpstack).toEqual({ apiUrl: "chirpstack:8080", apiToken: CS_TOKEN });
+    expect(grpcTarget("chirpstack:8080")).toEqual({ address: "chirpstack:8080", tls: false });
+    expect(grpcTarget("https://cs.example.com:443")).toEqual({ address: "cs.example.com:443", tls: true });
+    expect(grpcTarget("http://cs.example.com:8080/")).toEqual({ address: "cs.example.com:8080", tls: false });
+    expect(() => loadConfig({ CHIRPSTACK_API_URL: "chirpstack:8080" })).toThrow("CHIRPSTACK_API_URL set without CHIRPSTACK_API_TOKEN");
+    expect(() => loadConfig({ CHIRPSTACK_API_URL: "https://chirpstack/api", CHIRPSTACK_API_TOKEN: CS_TOKEN })).toThrow("expected its gRPC API as host:port");
   });
 });
