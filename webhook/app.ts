@@ -118,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
   const downlinks = createDownlinkService({
     db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+    onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
   });
   const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
