@@ -4,10 +4,11 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
+import { API_TOKEN } from "../support/api-app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
 
-export const API_TOKEN = "api-token-0123456789abcdef";
+export { API_TOKEN };
 
 describe("api and webhook tokens", () => {
   let test: TestDatabase;

@@ -2,12 +2,15 @@
 import type { FastifyPluginAsync } from "fastify";
 import { bearerAuth, bearerToken } from "../../auth/bearer";
 import type { Database } from "../../db/database";
+import type { DownlinkService } from "../../downlinks/service";
 import { tokenMatcher } from "../../tokens";
+import { downlinkRoutes } from "./downlinks";
 
 export interface ApiOptions {
   db: Database;
   apiTokens: string[];
   unauthenticatedPerMinute: number;
+  downlinks: DownlinkService;
 }
 
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
@@ -19,4 +22,5 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
+  await api.register(downlinkRoutes, { downlinks: options.downlinks });
 };
