@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { bearerAuth, bearerToken } from "../../auth/bearer";
 import type { Database } from "../../db/database";
 import { tokenMatcher } from "../../tokens";
+import { deviceRoutes } from "./devices";
 
 export interface ApiOptions {
   db: Database;
@@ -16,6 +17,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     authorized: (request) => { const token = bearerToken(request); return token !== undefined && apiToken(token); },
     unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
   });
+  await api.register(deviceRoutes, { db: options.db });
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
