@@ -14,9 +14,22 @@ CREATE TABLE keepalive_desired (
   -- is outstanding (the plug reported it, or the round failed).
   next_attempt_at  timestamptz,
   failed_at        timestamptz,
-  error            text
+  error            text,
+  -- The reported period when the round last looked: a failed round starts again when the plug reports
+  -- another period (it is alive, and someone may have changed it).
+  reported_seen    integer
 );
 CREATE INDEX keepalive_desired_next_attempt ON keepalive_desired (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
+-- The keep-alive state of contract §4: in_sync when the plug reports the desired period, failed when the
+-- round failed (the network refused, or no report after the retries), pending otherwise.
+CREATE FUNCTION keepalive_state(desired integer, reported integer, failed_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN desired IS NULL THEN 'unknown'
+              WHEN reported = desired THEN 'in_sync'
+              WHEN failed_at IS NOT NULL THEN 'failed'
+              ELSE 'pending' END
+$$;
 
 -- Time on air in ms of one LoRa frame of `phy_bytes` (application payload + 13 bytes of LoRaWAN framing):
 -- Semtech AN1200.13 with CR 4/5, explicit header, CRC on, 8 preamble symbols, low data-rate optimisation
@@ -37,10 +50,7 @@ CREATE VIEW device_keepalive AS
 SELECT d.dev_eui, d.name, d.application, d.network,
   k.minutes AS desired_minutes,
   d.keepalive_minutes AS reported_minutes,
-  CASE WHEN k.dev_eui IS NULL THEN 'unknown'
-       WHEN d.keepalive_minutes = k.minutes THEN 'in_sync'
-       WHEN k.failed_at IS NOT NULL THEN 'failed'
-       ELSE 'pending' END AS state,
+  keepalive_state(k.minutes, d.keepalive_minutes, k.failed_at) AS state,
   coalesce(k.attempts, 0) AS attempts,
   k.requested_at, k.last_downlink_id, k.last_downlink_at, k.next_attempt_at, k.failed_at, k.error,
   r.spreading_factor, r.bandwidth_hz,

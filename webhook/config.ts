@@ -1,5 +1,6 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
+import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
 export interface Config {
   port: number;
@@ -21,6 +22,8 @@ export interface Config {
   /** Requests per minute and address allowed without a valid token. */
   unauthenticatedPerMinute: number;
   logLevel: string;
+  /** Which keep-alive periods the API refuses without `force` (contract §4). */
+  airtimePolicy: AirtimePolicy;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -42,6 +45,14 @@ function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   return tokens;
 }
 
+function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
+  const text = env.AIRTIME_POLICY || "duty-cycle";
+  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
+    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
+  }
+  return text as AirtimePolicy;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const tokens = tokenList(env, "WEBHOOK_TOKENS");
   const apiTokens = tokenList(env, "API_TOKENS");
@@ -61,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
+    airtimePolicy: airtimePolicy(env),
   };
 }

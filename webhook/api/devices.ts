@@ -1,6 +1,7 @@
 // The device object of the management API (contract §4): identity, online state, latest reading, keep-alive
 // (desired / reported / state, from the device_keepalive view) and airtime (webhook/keepalive/airtime.ts).
 import type { Queryable } from "../db/database";
+import { ApiError } from "./errors";
 import { type Airtime, keepAliveAirtime } from "../keepalive/airtime";
 
 export type KeepaliveState = "in_sync" | "pending" | "failed" | "unknown";
@@ -118,4 +119,9 @@ export async function listDevices(db: Queryable, options: ListOptions = {}): Pro
 export async function getDevice(db: Queryable, devEui: string): Promise<Device | undefined> {
   const { rows } = await db.query<DeviceRow>(`${SELECT_DEVICES} WHERE s.dev_eui = $1`, [devEui.toLowerCase()]);
   return rows[0] ? toDevice(rows[0]) : undefined;
+}
+
+/** The 404 for a DevEUI the service has not heard of. */
+export function unknownDevice(devEui: string): ApiError {
+  return new ApiError(404, `device ${devEui.toLowerCase()} is not known: it appears once the service has received an uplink or join from it`);
 }
