@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { ChirpStackSettings } from "./downlinks/chirpstack";
 import type { TtsSettings } from "./downlinks/tts";
+import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
 export interface Config {
   port: number;
@@ -25,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
   downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
+  /** Which keep-alive periods the API refuses without `force` (contract §4). */
+  airtimePolicy: AirtimePolicy;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -73,6 +76,12 @@ function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefi
     throw new Error(`CHIRPSTACK_API_URL=${JSON.stringify(cs.CHIRPSTACK_API_URL)}: expected its gRPC API as host:port, or https://host:port for TLS`);
   }
   return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
+function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
+  const text = env.AIRTIME_POLICY || "duty-cycle";
+  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
+    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
+  }
+  return text as AirtimePolicy;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -95,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
+    airtimePolicy: airtimePolicy(env),
   };
 }
