@@ -1,9 +1,12 @@
 // npm run quarantine: what the service accepted but could not store (README "Quarantine"), and storing
-// it again after a fix. On the embedded database, stop the service first (it owns DATA_DIR).
+// it again after a fix. On the embedded database, stop the service first (it holds DATA_DIR's lock);
+// on PostgreSQL it may run beside the service.
 import { join } from "node:path";
 import { loadConfig } from "./config";
+import { lockDataDir } from "./db/data-dir-lock";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
+import { describeError } from "./errors";
 import { listQuarantine, readSetAside, setAsidePath } from "./store/quarantine";
 import { retryQuarantine } from "./store/reingest";
 
@@ -19,7 +22,11 @@ async function run(args: string[]): Promise<string> {
   if (command === "show" && rest.length !== 1) throw new Error("show takes one id");
   const config = loadConfig(process.env);
   const file = setAsidePath(join(config.dataDir, "spool"));
-  const { db, description } = await openDatabase(config);
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir, "npm run quarantine");
+  const { db, description } = await openDatabase(config).catch((error: unknown) => {
+    lock?.release();
+    throw error;
+  });
   try {
     await migrate(db);
     if (command === "show") {
@@ -43,14 +50,15 @@ async function run(args: string[]): Promise<string> {
         `${r.kind} at ${r.time}  (${r.attempts}×)  ${r.reason}`),
     ].join("\n");
   } finally {
-    await db.close();
+    await db.close().catch(() => {});
+    lock?.release();
   }
 }
 
 await run(process.argv.slice(2)).then(
   (text) => console.log(text),
   (error: unknown) => {
-    console.error(`npm run quarantine failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`npm run quarantine failed: ${describeError(error)}`);
     process.exitCode = 1;
   },
 );

@@ -50,6 +50,8 @@ export class BatchWriter {
   private running: Promise<void> | null = null;
   /** False after a failed write, until a replayed batch commits: new batches go straight to the spool. */
   private databaseUp = false;
+  /** Replay waits for `ready`; until then, spooled records wait without holding close() up. */
+  private migrated = false;
   private replaying: Promise<void> | null = null;
   private closed = false;
   private wake: (() => void) | null = null;
@@ -60,6 +62,7 @@ export class BatchWriter {
   ) {
     const ready = options.ready ?? Promise.resolve();
     ready.then(() => {
+      this.migrated = true;
       this.databaseUp = true;
       if ((options.spool?.depth().records ?? 0) > 0) this.startReplay();
     }, () => {});
@@ -141,7 +144,7 @@ export class BatchWriter {
   }
 
   private startReplay(): void {
-    if (this.replaying || this.closed) return;
+    if (this.replaying || this.closed || !this.migrated) return;
     this.replaying = this.replay().finally(() => {
       this.replaying = null;
     });
@@ -149,7 +152,6 @@ export class BatchWriter {
 
   private async replay(): Promise<void> {
     const spool = this.options.spool!;
-    await this.options.ready;
     let failures = 0;
     while (!this.closed && spool.depth().records > 0) {
       const { records, end } = await spool.peek(this.options.maxBatch);

@@ -2,12 +2,16 @@
 import type { FastifyPluginAsync } from "fastify";
 import { bearerAuth, bearerToken } from "../../auth/bearer";
 import type { Database } from "../../db/database";
+import type { DownlinkService } from "../../downlinks/service";
 import { tokenMatcher } from "../../tokens";
+import { downlinkRoutes } from "./downlinks";
+import { deviceRoutes } from "./devices";
 
 export interface ApiOptions {
   db: Database;
   apiTokens: string[];
   unauthenticatedPerMinute: number;
+  downlinks: DownlinkService;
 }
 
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
@@ -16,7 +20,9 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     authorized: (request) => { const token = bearerToken(request); return token !== undefined && apiToken(token); },
     unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
   });
+  await api.register(deviceRoutes, { db: options.db });
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
+  await api.register(downlinkRoutes, { downlinks: options.downlinks });
 };
