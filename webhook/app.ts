@@ -4,7 +4,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
-import { applyDownlinkEvents } from "./downlinks/events";
 import type { RetryPolicy } from "./downlinks/sender";
 import { createDownlinkService, type DownlinkService } from "./downlinks/service";
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
@@ -15,7 +14,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { acceptBatch } from "./store/accept";
+import { storeRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
@@ -53,10 +52,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
   return new BatchWriter(
     async (records) => {
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
-      const { result, moved } = await db.transaction(async (tx) => {
-        const result = await acceptBatch(tx, records);
-        return { result, moved: await applyDownlinkEvents(tx, records) };
-      });
+      const { moved, ...result } = await db.transaction((tx) => storeRecords(tx, records));
       metrics.decodeErrors.inc(result.decodeErrors);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });

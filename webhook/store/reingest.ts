@@ -3,7 +3,7 @@
 // so it is stored exactly once. The set-aside file's records are moved into the table first.
 import type { Database } from "../db/database";
 import { recordFromJson } from "../ingest/records";
-import { acceptBatch } from "./accept";
+import { storeRecords } from "./accept";
 import { quarantine, setAside, takeSetAside } from "./quarantine";
 
 export interface RetryReport {
@@ -42,7 +42,7 @@ export async function retryQuarantine(db: Database, o: { ids?: string[]; setAsid
   for (const { id, record } of rows) {
     try {
       const written = await db.transaction(async (tx) => {
-        const [w] = (await acceptBatch(tx, [recordFromJson(record)])).written;
+        const [w] = (await storeRecords(tx, [recordFromJson(record)])).written;
         if (w.outcome !== "quarantined") await tx.query("DELETE FROM quarantine WHERE id = $1", [id]);
         return w;
       });
