@@ -11,7 +11,6 @@ export const Base64 = Type.String({ pattern: "^[A-Za-z0-9+/_-]*={0,2}$" });
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
 
 export const Uint32 = Type.Integer({ minimum: 0, maximum: 0xffff_ffff });
-export const Int32 = Type.Integer({ minimum: -0x8000_0000, maximum: 0x7fff_ffff });
 /** 64-bit integers are strings in protobuf JSON (a number is taken too). */
 export const Uint64 = Type.String({ pattern: "^[0-9]{1,20}$" });
 /** protobuf JSON writes the float values that are not numbers as strings. */
