@@ -44,6 +44,18 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
     expect(await rows("SELECT rssi, snr, frequency::text FROM uplinks WHERE dev_eui = $1", [devEui])).toEqual([{ rssi: -60.5, snr: -7.25, frequency: "923200000" }]);
   });
 
+  it("takes integers written as strings, as protobuf JSON parsers do (64-bit ones are always strings)", async () => {
+    const devEui = "70b3d52dd30001a9";
+    const tts = ttsUplink({ devEui }) as unknown as { uplink_message: Record<string, unknown> };
+    Object.assign(tts.uplink_message, { f_cnt: "4294967295", f_port: "2" });
+    expect((await post("/ttn", tts)).status).toBe(200);
+    const cs = { ...chirpstackUplink({ devEui: "70b3d52dd30001aa" }), fCnt: "812", fPort: "2" };
+    expect((await post("/chirpstack?event=up", cs)).status).toBe(200);
+    expect(await rows("SELECT dev_eui, f_cnt::text, f_port FROM uplinks WHERE dev_eui IN ($1, $2) ORDER BY dev_eui", [devEui, "70b3d52dd30001aa"])).toEqual([
+      { dev_eui: devEui, f_cnt: "4294967295", f_port: 2 }, { dev_eui: "70b3d52dd30001aa", f_cnt: "812", f_port: 2 },
+    ]);
+  });
+
   it("takes left-out f_cnt and f_port as 0 (TTS leaves out zero values), and stores the codec's fPort warning", async () => {
     const devEui = "70b3d52dd30001a2";
     const body = ttsUplink({ devEui }) as { uplink_message: Record<string, unknown> };
