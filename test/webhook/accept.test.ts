@@ -56,6 +56,22 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
     ]);
   });
 
+  it("takes null as a left-out field (protobuf JSON), and keeps nulls inside decoded objects", async () => {
+    const devEui = "70b3d52dd30001ab";
+    const tts = ttsUplink({ devEui }) as unknown as { uplink_message: Record<string, unknown> };
+    Object.assign(tts.uplink_message, { f_cnt: null, settings: null, decoded_payload: null });
+    expect((await post("/ttn", tts)).status).toBe(200);
+    const cs = { ...chirpstackUplink({ devEui: "70b3d52dd30001ac" }), fCnt: null, txInfo: null, data: null, object: { keepAliveTime: 10, note: null } };
+    expect((await post("/chirpstack?event=up", cs)).status).toBe(200);
+    expect(await rows("SELECT dev_eui, f_cnt::integer, spreading_factor, decoded FROM uplinks WHERE dev_eui IN ($1, $2) ORDER BY dev_eui", [devEui, "70b3d52dd30001ac"])).toEqual([
+      { dev_eui: devEui, f_cnt: 0, spreading_factor: null, decoded: expect.objectContaining({ power_W: 1497 }) },
+      { dev_eui: "70b3d52dd30001ac", f_cnt: 0, spreading_factor: null, decoded: { keepAliveTime: 10 } },
+    ]);
+    const integration = { time: "2026-11-21T09:00:00Z", deviceInfo: { devEui: "70b3d52dd30001ac" }, integrationName: "x", object: { dnlink: null } };
+    expect((await post("/chirpstack?event=integration", integration)).status).toBe(200);
+    expect(await rows("SELECT data->'object' AS object FROM device_events WHERE dev_eui = $1 AND kind = 'integration'", ["70b3d52dd30001ac"])).toEqual([{ object: { dnlink: null } }]);
+  });
+
   it("takes left-out f_cnt and f_port as 0 (TTS leaves out zero values), and stores the codec's fPort warning", async () => {
     const devEui = "70b3d52dd30001a2";
     const body = ttsUplink({ devEui }) as { uplink_message: Record<string, unknown> };
