@@ -76,6 +76,8 @@ function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefi
     throw new Error(`CHIRPSTACK_API_URL=${JSON.stringify(cs.CHIRPSTACK_API_URL)}: expected its gRPC API as host:port, or https://host:port for TLS`);
   }
   return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
+}
+
 function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
   const text = env.AIRTIME_POLICY || "duty-cycle";
   if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
