@@ -1,10 +1,14 @@
-// The Fastify app: ingest routes and the management API, each behind its own tokens; health and metrics; one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
+// signed in with an api token); health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { consoleRoutes } from "./console/routes";
+import { securityHeaders } from "./console/security-headers";
+import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { healthRoutes } from "./routes/health";
@@ -113,6 +117,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
+  await securityHeaders(app);
+  await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
   // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
@@ -127,5 +133,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
   await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  // The console signs in with an api token; its pages then call /api with the session.
+  await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(consoleRoutes);
   return app;
 }
