@@ -124,7 +124,7 @@ describe.each(DATABASES)("energy reads on %s", (_name, factory) => {
   ])("GET %s → %i naming what is wrong", async (path, status, message) => {
     const answer = await get(path);
     expect(answer.status).toBe(status);
-    expect((await answer.json()).message).toContain(message);
+    expect(((await answer.json()) as { message: string }).message).toContain(message);
   });
 
   it("refuses every read without an api token, and with a webhook token", async () => {
