@@ -4,7 +4,9 @@ import type { FastifyPluginAsync } from "fastify";
 import { bearerAuth, bearerToken } from "../../auth/bearer";
 import { signedIn } from "../../console/sessions";
 import type { Database } from "../../db/database";
+import type { DownlinkService } from "../../downlinks/service";
 import { tokenMatcher } from "../../tokens";
+import { downlinkRoutes } from "./downlinks";
 import { energyRoutes } from "./energy";
 import { readingsRoutes } from "./readings";
 
@@ -12,6 +14,7 @@ export interface ApiOptions {
   db: Database;
   apiTokens: string[];
   unauthenticatedPerMinute: number;
+  downlinks: DownlinkService;
 }
 
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
@@ -20,6 +23,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     authorized: (request) => { const token = bearerToken(request); return token !== undefined ? apiToken(token) : signedIn(request); },
     unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
   });
+  await api.register(downlinkRoutes, { downlinks: options.downlinks });
   await api.register(energyRoutes, { db: options.db });
   await api.register(readingsRoutes, { db: options.db });
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
