@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { storeKeepAlives } from "../support/keepalives";
-import { TOKEN } from "../support/messages";
-import { API_TOKEN } from "./api-auth.test";
+import { API_TOKEN, TOKEN } from "../support/messages";
 
 const A = "a1b2c3d4e5f6a001";
 const B = "a1b2c3d4e5f6a002";

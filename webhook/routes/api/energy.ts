@@ -8,7 +8,7 @@ import { ApiError } from "../../api/errors";
 import { knownDevice } from "../../api/known-device";
 import { RangeQuery, timeRange } from "../../api/range";
 import type { Database } from "../../db/database";
-import { DevEui } from "../../ingest/schema-common";
+import { DevEuiParams } from "./params";
 
 const EnergyQueryString = Type.Object({
   period: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")], { description: "default: day" })),
@@ -30,7 +30,7 @@ const point = (row: { period_start: Date; energy_wh: string }) => ({ time: row.p
 
 export const energyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (api, { db }) => {
   api.get("/devices/:devEui/energy", {
-    schema: { params: Type.Object({ devEui: DevEui }), querystring: EnergyQueryString },
+    schema: { params: DevEuiParams, querystring: EnergyQueryString },
   }, async (request) => {
     const devEui = await knownDevice(db, request.params.devEui);
     const rows = await energyByDevice(db, { ...energyQuery(request.query), devEui });
@@ -58,7 +58,7 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   });
 
   api.get("/export/energy.csv", {
-    schema: { querystring: Type.Object({ ...EnergyQueryString.properties, ...ApplicationFilter, devEui: Type.Optional(DevEui) }) },
+    schema: { querystring: Type.Object({ ...EnergyQueryString.properties, ...ApplicationFilter, devEui: Type.Optional(DevEuiParams.properties.devEui) }) },
   }, async (request, reply) => {
     const q = energyQuery(request.query);
     const devEui = request.query.devEui === undefined ? undefined : await knownDevice(db, request.query.devEui);

@@ -6,6 +6,7 @@ import { signedIn } from "../../console/sessions";
 import type { Database } from "../../db/database";
 import type { DownlinkService } from "../../downlinks/service";
 import { tokenMatcher } from "../../tokens";
+import { deviceRoutes } from "./devices";
 import { downlinkRoutes } from "./downlinks";
 import { energyRoutes } from "./energy";
 import { readingsRoutes } from "./readings";
@@ -23,6 +24,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     authorized: (request) => { const token = bearerToken(request); return token !== undefined ? apiToken(token) : signedIn(request); },
     unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
   });
+  await api.register(deviceRoutes, { db: options.db });
   await api.register(downlinkRoutes, { downlinks: options.downlinks });
   await api.register(energyRoutes, { db: options.db });
   await api.register(readingsRoutes, { db: options.db });

@@ -7,12 +7,12 @@ import { knownDevice } from "../../api/known-device";
 import { RangeQuery, timeRange } from "../../api/range";
 import { readingSeries } from "../../api/readings";
 import type { Database } from "../../db/database";
-import { DevEui } from "../../ingest/schema-common";
+import { DevEuiParams } from "./params";
 
 const DAY_MS = 86_400_000;
 
 export const readingsRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (api, { db }) => {
-  const schema = { params: Type.Object({ devEui: DevEui }), querystring: Type.Object(RangeQuery) };
+  const schema = { params: DevEuiParams, querystring: Type.Object(RangeQuery) };
 
   api.get("/devices/:devEui/readings", { schema }, async (request) => {
     const devEui = await knownDevice(db, request.params.devEui);
