@@ -185,7 +185,7 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await phone.goto(base);
     await expect.poll(() => phone.locator("tr[data-dev-eui]").count()).toBe(2);
     // Nothing wider than the screen but the table, which scrolls in its own box.
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(SCREENSHOTS, "fleet-phone.png"), fullPage: true });
     await phone.close();
   });

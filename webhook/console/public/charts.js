@@ -3,13 +3,13 @@
 // container and redrawn when it changes. Each chart has a caption, a summary in words, and its figures
 // in data attributes, so it can be read without seeing it.
 import uPlot from "/assets/vendor/uplot/uPlot.esm.js";
-import { h } from "./format.js";
+import { h, localMidnight } from "./format.js";
 
 const COLORS = ["#0a58ca", "#b42318", "#1a7f37", "#9a6700", "#6f42c1"];
 
 /**
  * @typedef {{ label: string, unit: string, values: (number | null)[], scale?: string }} Series
- * @typedef {{ title: string, times: number[], series: Series[], bars?: boolean, summary: string, empty: string }} ChartSpec
+ * @typedef {{ title: string, times: number[], series: Series[], bars?: boolean, range?: [number, number], summary: string, empty: string }} ChartSpec
  */
 
 /** @param {HTMLElement} plot */
@@ -30,7 +30,7 @@ export function chart(spec) {
     width: 600,
     height: 240,
     // uPlot shows times in the browser's zone.
-    scales: Object.fromEntries([["x", { time: true }], ...scales.map((s) => [s, { auto: true, range: (/** @type {uPlot} */ _u, /** @type {number} */ min, /** @type {number} */ max) => /** @type {uPlot.Range.MinMax} */ ([Math.min(0, min), max > min ? max * 1.05 : min + 1]) }])]),
+    scales: Object.fromEntries([["x", { time: true, ...(spec.range ? { range: spec.range } : {}) }], ...scales.map((s) => [s, { auto: true, range: (/** @type {uPlot} */ _u, /** @type {number} */ min, /** @type {number} */ max) => /** @type {uPlot.Range.MinMax} */ ([Math.min(0, min), max > min ? max * 1.05 : min + 1]) }])]),
     axes: [
       {},
       ...scales.map((scale, i) => ({
@@ -48,7 +48,7 @@ export function chart(spec) {
         scale: s.scale ?? s.unit,
         stroke: COLORS[i % COLORS.length],
         width: 2,
-        ...(spec.bars ? { fill: `${COLORS[i % COLORS.length]}55`, paths: uPlot.paths.bars?.({ size: [0.8, 60] }), points: { show: false } } : {}),
+        ...(spec.bars ? { fill: `${COLORS[i % COLORS.length]}55`, paths: uPlot.paths.bars?.({ size: [0.85, 80], align: 1 }), points: { show: false } } : {}),
         value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => (v === null ? "—" : `${v} ${s.unit}`),
       })),
     ],
@@ -63,3 +63,28 @@ export function chart(spec) {
 
 /** @param {string} iso */
 export const seconds = (iso) => Date.parse(iso) / 1000;
+
+/**
+ * Energy per period over a range, every period present (0 where nothing was recorded), so bars have
+ * one width and a quiet day shows as one. Days are the browser's, as asked of the service.
+ * @param {import("../client").EnergyPoint[]} points
+ * @param {"hour" | "day"} period
+ * @param {Date} from
+ * @param {Date} to
+ * @param {number} [scale] divides each value (1000: kWh)
+ */
+export function energyBars(points, period, from, to, scale = 1) {
+  const byTime = new Map(points.map((p) => [Date.parse(p.time), p.energy_Wh]));
+  /** @type {number[]} */
+  const times = [];
+  /** @type {number[]} */
+  const values = [];
+  const at = period === "hour" ? new Date(Math.floor(from.getTime() / 3_600_000) * 3_600_000) : localMidnight(from);
+  while (at < to) {
+    times.push(at.getTime() / 1000);
+    values.push((byTime.get(at.getTime()) ?? 0) / scale);
+    if (period === "hour") at.setTime(at.getTime() + 3_600_000);
+    else at.setDate(at.getDate() + 1);
+  }
+  return { times, values, range: /** @type {[number, number]} */ ([times[0] ?? from.getTime() / 1000, at.getTime() / 1000]) };
+}

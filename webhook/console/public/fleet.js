@@ -2,7 +2,7 @@
 // The fleet: every plug with its state, power now, energy today and this week, keep-alive and airtime;
 // the fleet's energy per day; filtered by application, sorted by any column.
 import { api, query } from "./api.js";
-import { chart, seconds } from "./charts.js";
+import { chart, energyBars } from "./charts.js";
 import { ago, formatDay, formatEnergy, formatNumber, formatTime, h, localMidnight, presetRange, TIME_ZONE } from "./format.js";
 import { rangePicker } from "./ranges.js";
 
@@ -127,9 +127,10 @@ export async function fleetPage(_main, show, signal) {
       /** @type {{ points: import("../client").EnergyPoint[] }} */
       const { points } = await api(`/api/energy?${query({ period: hourly ? "hour" : "day", from: range.from, to: range.to, tz: TIME_ZONE, application: filter.value || undefined })}`);
       const total = points.reduce((s, p) => s + p.energy_Wh, 0);
+      const bars = energyBars(points, hourly ? "hour" : "day", range.from, range.to, 1000);
       chartSlot.replaceChildren(chart({
-        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true,
-        times: points.map((p) => seconds(p.time)), series: [{ label: "energy", unit: "kWh", values: points.map((p) => p.energy_Wh / 1000) }],
+        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, times: points.length ? bars.times : [], range: bars.range,
+        series: [{ label: "energy", unit: "kWh", values: bars.values }],
         summary: `${formatEnergy(total)} from ${formatDay(range.from)} to ${formatDay(new Date(range.to.getTime() - 1))}, in ${TIME_ZONE} ${hourly ? "hours" : "days"}.`,
         empty: "No energy recorded in this range.",
       }));

@@ -2,7 +2,7 @@
 // One plug: its state, charts (power; voltage and current on their own axes; temperature; energy per hour
 // and per day), protection and relay events, downlink history, the keep-alive form and the relay buttons.
 import { api, ApiFailure, query } from "./api.js";
-import { chart, seconds } from "./charts.js";
+import { chart, energyBars, seconds } from "./charts.js";
 import { airtimeCell, keepaliveCell, statusCell } from "./fleet.js";
 import { formatEnergy, formatNumber, formatTime, h, presetRange, TIME_ZONE } from "./format.js";
 import { rangePicker } from "./ranges.js";
@@ -65,6 +65,7 @@ export async function plugPage(_main, show, devEui, signal) {
       const each = readings.resolution === "hour" ? "hourly averages" : "every keep-alive";
       const power = stats(p.map((x) => x.power_W)), volts = stats(p.map((x) => x.acVoltage_V)), amps = stats(p.map((x) => x.acCurrent_mA)), temp = stats(p.map((x) => x.internalTemperature));
       const sum = (/** @type {import("../client").EnergyPoint[]} */ list) => list.reduce((s, x) => s + x.energy_Wh, 0);
+      const hourBars = energyBars(hours, "hour", range.from, range.to), dayBars = energyBars(days, "day", range.from, range.to, 1000);
       charts.replaceChildren(
         chart({ title: "Power", times, series: [{ label: "power", unit: "W", values: p.map((x) => x.power_W) }],
           summary: `${each}: max ${formatNumber(power.max, "W")}, mean ${formatNumber(power.mean, "W")}, ${p.length} points.`, empty: "No readings in this range." }),
@@ -72,10 +73,10 @@ export async function plugPage(_main, show, devEui, signal) {
           { label: "voltage", unit: "V", values: p.map((x) => x.acVoltage_V) },
           { label: "current", unit: "mA", values: p.map((x) => x.acCurrent_mA) }],
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
-        chart({ title: "Energy per hour", bars: true, times: hours.map((x) => seconds(x.time)), series: [{ label: "energy", unit: "Wh", values: hours.map((x) => x.energy_Wh) }],
-          summary: `${formatEnergy(sum(hours))} in ${hours.length} hours with readings.`, empty: "No energy recorded in this range." }),
-        chart({ title: "Energy per day", bars: true, times: days.map((x) => seconds(x.time)), series: [{ label: "energy", unit: "kWh", values: days.map((x) => x.energy_Wh / 1000) }],
-          summary: `${formatEnergy(sum(days))} over ${days.length} days (${TIME_ZONE} days).`, empty: "No energy recorded in this range." }),
+        chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: "Wh", values: hourBars.values }],
+          summary: `${formatEnergy(sum(hours))}; ${hours.length} of ${hourBars.times.length} hours with consumption recorded.`, empty: "No energy recorded in this range." }),
+        chart({ title: "Energy per day", bars: true, times: days.length ? dayBars.times : [], range: dayBars.range, series: [{ label: "energy", unit: "kWh", values: dayBars.values }],
+          summary: `${formatEnergy(sum(days))} over ${dayBars.times.length} days (${TIME_ZONE} days).`, empty: "No energy recorded in this range." }),
         chart({ title: "Temperature", times, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature) }],
           summary: `${formatNumber(temp.min, "°C")} to ${formatNumber(temp.max, "°C")}.`, empty: "No readings in this range." }));
       events.replaceChildren(eventList.length === 0 ? h("p", { class: "muted" }, "No protection or relay events in this range.") : table(["Time", "Event", "Detail"], eventList.map((e) =>
