@@ -62,14 +62,16 @@ export async function plugPage(_main, show, devEui, signal) {
       if (signal.aborted) return;
       const p = readings.points;
       const times = p.map((x) => seconds(x.time));
+      /** @type {[number, number]} */
+      const span = [range.from.getTime() / 1000, Math.min(range.to.getTime(), Date.now()) / 1000];
       const each = readings.resolution === "hour" ? "hourly averages" : "every keep-alive";
       const power = stats(p.map((x) => x.power_W)), volts = stats(p.map((x) => x.acVoltage_V)), amps = stats(p.map((x) => x.acCurrent_mA)), temp = stats(p.map((x) => x.internalTemperature));
       const sum = (/** @type {import("../client").EnergyPoint[]} */ list) => list.reduce((s, x) => s + x.energy_Wh, 0);
       const hourBars = energyBars(hours, "hour", range.from, range.to), dayBars = energyBars(days, "day", range.from, range.to, 1000);
       charts.replaceChildren(
-        chart({ title: "Power", times, series: [{ label: "power", unit: "W", values: p.map((x) => x.power_W) }],
+        chart({ title: "Power", times, range: span, series: [{ label: "power", unit: "W", values: p.map((x) => x.power_W) }],
           summary: `${each}: max ${formatNumber(power.max, "W")}, mean ${formatNumber(power.mean, "W")}, ${p.length} points.`, empty: "No readings in this range." }),
-        chart({ title: "Voltage and current", times, series: [
+        chart({ title: "Voltage and current", times, range: span, series: [
           { label: "voltage", unit: "V", values: p.map((x) => x.acVoltage_V) },
           { label: "current", unit: "mA", values: p.map((x) => x.acCurrent_mA) }],
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
@@ -77,7 +79,7 @@ export async function plugPage(_main, show, devEui, signal) {
           summary: `${formatEnergy(sum(hours))}; ${hours.length} of ${hourBars.times.length} hours with consumption recorded.`, empty: "No energy recorded in this range." }),
         chart({ title: "Energy per day", bars: true, times: days.length ? dayBars.times : [], range: dayBars.range, series: [{ label: "energy", unit: "kWh", values: dayBars.values }],
           summary: `${formatEnergy(sum(days))} over ${dayBars.times.length} days (${TIME_ZONE} days).`, empty: "No energy recorded in this range." }),
-        chart({ title: "Temperature", times, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature) }],
+        chart({ title: "Temperature", times, range: span, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature) }],
           summary: `${formatNumber(temp.min, "°C")} to ${formatNumber(temp.max, "°C")}.`, empty: "No readings in this range." }));
       events.replaceChildren(eventList.length === 0 ? h("p", { class: "muted" }, "No protection or relay events in this range.") : table(["Time", "Event", "Detail"], eventList.map((e) =>
         e.type === "protection"
