@@ -21,7 +21,7 @@ export interface LockHolder {
 
 export interface DataDirLock {
   readonly dir: string;
-  /** Removes the lock (only if it is still this process's). */
+  /** Leaves every file owner-only and removes the lock (only if it is still this process's). */
   release(): void;
 }
 
@@ -80,8 +80,11 @@ export function lockDataDir(dir: string, purpose: string): DataDirLock {
     try {
       writeFileSync(file, content, { flag: "wx", mode: 0o600 });
       const release = () => {
-        if (readHolder(file)?.pid === process.pid) unlinkSync(file);
         process.off("exit", release);
+        if (readHolder(file)?.pid !== process.pid) return;
+        // PGlite's file system layer sets some modes of its own (pg_internal.init 0644): put them right.
+        restrictToOwner(dir);
+        unlinkSync(file);
       };
       // Also on process.exit() from anywhere: the next start must not have to wonder.
       process.on("exit", release);
