@@ -50,8 +50,8 @@ function alive(holder: LockHolder): boolean {
 
 /**
  * Makes `dir` and everything in it readable by its owner only: 0700 folders, 0600 files. The umask
- * covers what this process creates from now on (PGlite's files too); the walk fixes what an earlier
- * version left readable.
+ * covers what this process creates from now on; PGlite's file system layer sets some modes of its own
+ * while it runs, which the 0700 folder keeps everyone else out of, and the walk at release puts right.
  */
 export function restrictToOwner(dir: string): void {
   process.umask(0o077);
@@ -82,7 +82,6 @@ export function lockDataDir(dir: string, purpose: string): DataDirLock {
       const release = () => {
         process.off("exit", release);
         if (readHolder(file)?.pid !== process.pid) return;
-        // PGlite's file system layer sets some modes of its own (pg_internal.init 0644): put them right.
         restrictToOwner(dir);
         unlinkSync(file);
       };
