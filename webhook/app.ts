@@ -1,16 +1,26 @@
-// The Fastify app: ingest routes and the management API, each behind its own tokens; health and metrics; one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
+// signed in with an api token); health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
-import type { IngestRecord } from "./ingest/records";
+import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
+import { applyDownlinkEvents } from "./downlinks/events";
+import type { RetryPolicy } from "./downlinks/sender";
+import { createDownlinkService, type DownlinkService } from "./downlinks/service";
+import { type TtsSettings, TtsRoute } from "./downlinks/tts";
+import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { consoleRoutes } from "./console/routes";
+import { securityHeaders } from "./console/security-headers";
+import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { writeBatch } from "./store/batch";
+import { acceptBatch } from "./store/accept";
+import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
 import { tokenMatcher } from "./tokens";
@@ -32,21 +42,31 @@ export interface AppOptions {
   /** Requests per minute and address allowed without a valid token (guessing tokens, scanners). */
   unauthenticatedPerMinute?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Downlink routes (contract §4); without `tts`, TTS downlinks use the headers its webhook calls carry. */
+  downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
 }
 
 export interface Ingest {
-  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool. */
-  write(record: IngestRecord): ReturnType<BatchWriter["write"]>;
+  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool or quarantined. */
+  write(record: Received): ReturnType<BatchWriter["write"]>;
   metrics: Metrics;
 }
 
-function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger): BatchWriter {
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService): BatchWriter {
   const { db } = options;
   return new BatchWriter(
     async (records) => {
-      const result = await db.transaction((tx) => writeBatch(tx, records));
+      // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
+      const { result, moved } = await db.transaction(async (tx) => {
+        const result = await acceptBatch(tx, records);
+        return { result, moved: await applyDownlinkEvents(tx, records) };
+      });
       metrics.decodeErrors.inc(result.decodeErrors);
-      return result.outcomes;
+      result.written.forEach((w, i) => {
+        if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
+      });
+      downlinks.announce(moved);
+      return result.written;
     },
     {
       maxBatch: options.batchMax ?? 500,
@@ -63,11 +83,11 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
       },
       onSpooled: (size) => metrics.spooled.inc(size),
       onReplayed: (size) => metrics.replayed.inc(size),
-      onRejected: (record, error) => {
-        metrics.rejected.inc();
-        // Logged whole, so it can be inspected and stored by hand.
-        log.error({ err: error, record: { ...record, payload: record.type === "uplink" && record.payload ? Buffer.from(record.payload).toString("hex") : undefined } },
-          "the database refused a spooled record; it is set aside");
+      quarantine: (record, reason, sqlstate) => db.transaction((tx) => quarantine(tx, [{ record, reason, sqlstate }])),
+      setAside: options.spool && ((record, reason) => setAside(setAsidePath(options.spool!.dir), record, reason)),
+      onQuarantined: (record, reason, keptIn) => {
+        metrics.quarantined.inc({ network: record.network, cause: "data_error", kept_in: keptIn });
+        log.error({ reason, keptIn, devEui: record.devEui, dedupKey: record.dedupKey }, "the database refused a record; it is quarantined");
       },
     },
   );
@@ -76,7 +96,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
-    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization"] } : options.logger ?? false,
+    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
@@ -103,17 +123,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
   const metrics = createMetrics(spoolDepth);
-  const writer = createWriter(options, metrics, app.log);
+  const tts = new TtsRoute(options.downlinks?.tts);
+  const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
+  const downlinks = createDownlinkService({
+    db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+    onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
+  });
+  const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {
     await writer.flush();
     await writer.close();
+    await downlinks.close();
   });
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
+  await securityHeaders(app);
+  await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   await app.register(formatterRoute);
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
@@ -125,9 +154,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
       unauthenticatedPerMinute, realm: "16aspm-webhook",
     });
-    await ingestScope.register(ttnRoutes, { ingest });
+    await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
-  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks });
+  // The console signs in with an api token; its pages then call /api with the session.
+  await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(consoleRoutes);
   return app;
 }
