@@ -63,7 +63,12 @@ async function main(): Promise<void> {
   });
 
   const { db, description } = await openDatabase(config);
-  closers.push(() => db.close());
+  // A database that does not answer (a dead link) holds its connections until their query timeout:
+  // they are left behind rather than awaited, as what was accepted is committed or spooled by then.
+  closers.push(() => Promise.race([db.close(), new Promise<void>((resolve) => setTimeout(() => {
+    log.info("the database did not close within 2 s; leaving its connections");
+    resolve();
+  }, 2000).unref())]));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
