@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import type { ChirpStackSettings } from "./downlinks/chirpstack";
 import type { TtsSettings } from "./downlinks/tts";
+import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
 export interface Config {
   port: number;
@@ -25,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
   downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
+  /** Which keep-alive periods the API refuses without `force` (contract §4). */
+  airtimePolicy: AirtimePolicy;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -75,6 +78,14 @@ function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefi
   return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
 }
 
+function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
+  const text = env.AIRTIME_POLICY || "duty-cycle";
+  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
+    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
+  }
+  return text as AirtimePolicy;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const tokens = tokenList(env, "WEBHOOK_TOKENS");
   const apiTokens = tokenList(env, "API_TOKENS");
@@ -95,5 +106,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
+    airtimePolicy: airtimePolicy(env),
   };
 }

@@ -3,9 +3,9 @@
 import { buildApp, type AppOptions } from "../../webhook/app";
 import type { Database } from "../../webhook/db/database";
 import { type DatabaseFactory, migratedDatabase } from "./databases";
-import { TOKEN } from "./messages";
+import { API_TOKEN, TOKEN } from "./messages";
 
-export const API_TOKEN = "api-token-0123456789abcdef";
+export { API_TOKEN };
 
 export interface ApiApp {
   base: string;

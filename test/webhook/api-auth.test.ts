@@ -4,11 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
-import { API_TOKEN } from "../support/api-app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { TOKEN, ttsUplink } from "../support/messages";
-
-export { API_TOKEN };
+import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
 
 describe("api and webhook tokens", () => {
   let test: TestDatabase;

@@ -5,6 +5,7 @@ import type { Database } from "../../db/database";
 import type { DownlinkService } from "../../downlinks/service";
 import { tokenMatcher } from "../../tokens";
 import { downlinkRoutes } from "./downlinks";
+import { deviceRoutes } from "./devices";
 
 export interface ApiOptions {
   db: Database;
@@ -19,6 +20,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     authorized: (request) => { const token = bearerToken(request); return token !== undefined && apiToken(token); },
     unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
   });
+  await api.register(deviceRoutes, { db: options.db });
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
