@@ -3,6 +3,13 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
+import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
+import { applyDownlinkEvents } from "./downlinks/events";
+import type { RetryPolicy } from "./downlinks/sender";
+import { createDownlinkService, type DownlinkService } from "./downlinks/service";
+import { type TtsSettings, TtsRoute } from "./downlinks/tts";
+import type { AirtimePolicy } from "./keepalive/policy";
+import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
 import type { IngestRecord } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
 import { apiRoutes } from "./routes/api";
@@ -31,6 +38,19 @@ export interface AppOptions {
   /** Requests per minute and address allowed without a valid token (guessing tokens, scanners). */
   unauthenticatedPerMinute?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Downlink routes (contract §4); without `tts`, TTS downlinks use the headers its webhook calls carry. */
+  downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
+  /** Keep-alive periods the API refuses without `force`; default duty-cycle. */
+  airtimePolicy?: AirtimePolicy;
+  /** The keep-alive reconciler's retries, pace and clock. */
+  keepalive?: Pick<KeepaliveOptions, "retry" | "intervalMs" | "now">;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Keep-alive management: what PUT …/keepalive calls, and the reconciler. */
+    keepalive: KeepaliveService;
+  }
 }
 
 export interface Ingest {
@@ -39,12 +59,17 @@ export interface Ingest {
   metrics: Metrics;
 }
 
-function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger): BatchWriter {
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService): BatchWriter {
   const { db } = options;
   return new BatchWriter(
     async (records) => {
-      const result = await db.transaction((tx) => writeBatch(tx, records));
+      // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
+      const { result, moved } = await db.transaction(async (tx) => {
+        const result = await writeBatch(tx, records);
+        return { result, moved: await applyDownlinkEvents(tx, records) };
+      });
       metrics.decodeErrors.inc(result.decodeErrors);
+      downlinks.announce(moved);
       return result.outcomes;
     },
     {
@@ -75,7 +100,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
-    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization"] } : options.logger ?? false,
+    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
@@ -102,12 +127,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
   const metrics = createMetrics(spoolDepth);
-  const writer = createWriter(options, metrics, app.log);
+  const tts = new TtsRoute(options.downlinks?.tts);
+  const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
+  const downlinks = createDownlinkService({
+    db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+  });
+  const keepalive = createKeepaliveService({
+    db: options.db, downlinks, policy: options.airtimePolicy ?? "duty-cycle", log: app.log, ready: options.databaseReady, ...options.keepalive,
+  });
+  app.decorate("keepalive", keepalive);
+  const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {
     await writer.flush();
     await writer.close();
+    await keepalive.close();
+    await downlinks.close();
   });
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
@@ -123,9 +159,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
       unauthenticatedPerMinute, realm: "16aspm-webhook",
     });
-    await ingestScope.register(ttnRoutes, { ingest });
+    await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
-  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks, keepalive });
   return app;
 }

@@ -4,11 +4,10 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
+import { API_TOKEN } from "../support/api-app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
+import { TOKEN, ttsUplink } from "../support/messages";
 
-// Kept for files that import it from here; new tests take it from ../support/messages, as importing a test
-// file runs its tests again.
 export { API_TOKEN };
 
 describe("api and webhook tokens", () => {

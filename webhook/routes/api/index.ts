@@ -2,13 +2,19 @@
 import type { FastifyPluginAsync } from "fastify";
 import { bearerAuth, bearerToken } from "../../auth/bearer";
 import type { Database } from "../../db/database";
+import type { DownlinkService } from "../../downlinks/service";
+import type { KeepaliveService } from "../../keepalive/service";
 import { tokenMatcher } from "../../tokens";
 import { deviceRoutes } from "./devices";
+import { downlinkRoutes } from "./downlinks";
+import { keepaliveRoutes } from "./keepalive";
 
 export interface ApiOptions {
   db: Database;
   apiTokens: string[];
   unauthenticatedPerMinute: number;
+  downlinks: DownlinkService;
+  keepalive: KeepaliveService;
 }
 
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
@@ -21,4 +27,6 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ statusCode: 404, error: "Not Found", message: `${request.method} ${request.url} is not part of the API` }));
+  await api.register(downlinkRoutes, { downlinks: options.downlinks });
+  await api.register(keepaliveRoutes, { keepalive: options.keepalive });
 };
