@@ -6,7 +6,7 @@ import type { Database } from "../../webhook/db/database";
 import { type DatabaseFactory, migratedDatabase } from "./databases";
 import { TOKEN } from "./messages";
 
-export const API_TOKEN = "api-token-0123456789abcdef";
+export { API_TOKEN } from "./messages";
 
 export interface ApiApp {
   base: string;

@@ -4,12 +4,14 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
-import { API_TOKEN } from "../support/api-app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
 
+<<<<<<< HEAD
 export { API_TOKEN };
 
+=======
+>>>>>>> main
 describe("api and webhook tokens", () => {
   let test: TestDatabase;
   let app: FastifyInstance;

@@ -369,6 +369,11 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       expect(cs).toMatchObject({ attempts: 3, error: expect.stringMatching(/^attempt 3 of 3: ChirpStack API at 127\.0\.0\.1:\d+ is unreachable: UNAVAILABLE/) });
       const stored = await app.db.query<{ n: number }>("SELECT count(*)::int AS n FROM uplinks WHERE dev_eui = $1", [TTS_DEV]);
       expect(stored.rows[0].n).toBe(6);
+      const metrics = await (await fetch(`${app.base}/metrics`)).text();
+      for (const network of ["ttn", "chirpstack"]) {
+        expect(metrics).toContain(`webhook_downlink_pushes_total{network="${network}",outcome="retry"} 2`);
+        expect(metrics).toContain(`webhook_downlink_pushes_total{network="${network}",outcome="failed"} 1`);
+      }
     });
   });
 });
