@@ -8,13 +8,9 @@ import { applyDownlinkEvents } from "./downlinks/events";
 import type { RetryPolicy } from "./downlinks/sender";
 import { createDownlinkService, type DownlinkService } from "./downlinks/service";
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
-<<<<<<< HEAD
 import type { AirtimePolicy } from "./keepalive/policy";
 import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
-import type { IngestRecord } from "./ingest/records";
-=======
 import type { Received } from "./ingest/records";
->>>>>>> main
 import { createMetrics, type Metrics } from "./metrics";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";

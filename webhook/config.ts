@@ -1,14 +1,8 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
-<<<<<<< HEAD
-import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
-import type { ChirpStackSettings } from "./downlinks/chirpstack";
-import type { TtsSettings } from "./downlinks/tts";
-=======
 import type { ChirpStackSettings } from "./downlinks/chirpstack";
 import type { TtsSettings } from "./downlinks/tts";
 import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
->>>>>>> main
 
 export interface Config {
   port: number;
@@ -30,17 +24,10 @@ export interface Config {
   /** Requests per minute and address allowed without a valid token. */
   unauthenticatedPerMinute: number;
   logLevel: string;
-<<<<<<< HEAD
-  /** Which keep-alive periods the API refuses without `force` (contract §4). */
-  airtimePolicy: AirtimePolicy;
-  /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
-  downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
-=======
   /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
   downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
   /** Which keep-alive periods the API refuses without `force` (contract §4). */
   airtimePolicy: AirtimePolicy;
->>>>>>> main
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -62,17 +49,6 @@ function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   return tokens;
 }
 
-<<<<<<< HEAD
-function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
-  const text = env.AIRTIME_POLICY || "duty-cycle";
-  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
-    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
-  }
-  return text as AirtimePolicy;
-}
-
-=======
->>>>>>> main
 /** The variables of one group, all set or none; a partial group is refused by name. */
 function group<K extends string>(env: NodeJS.ProcessEnv, names: K[], purpose: string): Record<K, string> | undefined {
   const set = names.filter((n) => env[n]?.trim());
@@ -100,15 +76,14 @@ function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefi
     throw new Error(`CHIRPSTACK_API_URL=${JSON.stringify(cs.CHIRPSTACK_API_URL)}: expected its gRPC API as host:port, or https://host:port for TLS`);
   }
   return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
-<<<<<<< HEAD
-=======
+}
+
 function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
   const text = env.AIRTIME_POLICY || "duty-cycle";
   if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
     throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
   }
   return text as AirtimePolicy;
->>>>>>> main
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -130,12 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
-<<<<<<< HEAD
-    airtimePolicy: airtimePolicy(env),
-    downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
-=======
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
     airtimePolicy: airtimePolicy(env),
->>>>>>> main
   };
 }

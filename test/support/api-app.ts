@@ -4,9 +4,9 @@ import type { FastifyInstance } from "fastify";
 import { buildApp, type AppOptions } from "../../webhook/app";
 import type { Database } from "../../webhook/db/database";
 import { type DatabaseFactory, migratedDatabase } from "./databases";
-import { TOKEN } from "./messages";
+import { API_TOKEN, TOKEN } from "./messages";
 
-export { API_TOKEN } from "./messages";
+export { API_TOKEN };
 
 export interface ApiApp {
   base: string;

@@ -5,13 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { TOKEN, ttsUplink } from "../support/messages";
+import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
 
-<<<<<<< HEAD
-export { API_TOKEN };
-
-=======
->>>>>>> main
 describe("api and webhook tokens", () => {
   let test: TestDatabase;
   let app: FastifyInstance;

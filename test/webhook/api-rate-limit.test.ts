@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { tokenMatcher } from "../../webhook/tokens";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { API_TOKEN } from "../support/api-app";
-import { TOKEN } from "../support/messages";
+import { API_TOKEN, TOKEN } from "../support/messages";
 
 const SECOND_API_TOKEN = "second-api-token-fedcba9876543210";
 

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { keepAliveAirtime } from "../../webhook/keepalive/airtime";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { API_TOKEN } from "../support/api-app";
-import { chirpstackUplink, TOKEN, ttsUplink } from "../support/messages";
+import { API_TOKEN, chirpstackUplink, TOKEN, ttsUplink } from "../support/messages";
 
 describe.each(DATABASES)("device API on %s", (_name, factory) => {
   let test: TestDatabase;
