@@ -1,4 +1,5 @@
-// The Fastify app: ingest routes and the management API, each behind its own tokens; health and metrics; one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
+// signed in with an api token); health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
@@ -12,6 +13,9 @@ import type { AirtimePolicy } from "./keepalive/policy";
 import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
 import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { consoleRoutes } from "./console/routes";
+import { securityHeaders } from "./console/security-headers";
+import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
@@ -155,6 +159,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
+  await securityHeaders(app);
+  await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   await app.register(formatterRoute);
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
@@ -170,5 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
   await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks, keepalive });
+  // The console signs in with an api token; its pages then call /api with the session.
+  await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(consoleRoutes);
   return app;
 }
