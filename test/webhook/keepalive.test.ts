@@ -219,6 +219,14 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     expect(allowed.body.warnings).toEqual([expect.stringMatching(/^10 min uses 213\.5 s of airtime a day at SF12 .* its minimum is 71\.2 min$/)]);
   });
 
+  it("warns on TTS when a plug has had more than TTN's 10 downlinks a day", async () => {
+    const { devEui, deviceId } = await ttsPlug(7);
+    for (let i = 1; i <= 10; i++) expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).body.warnings).toEqual([]);
+    expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).body.warnings)
+      .toEqual(["this plug has had more than 10 downlinks in 24 h: TTN's fair-use policy allows 10 a day"]);
+    await until(() => pushesTo(deviceId).length === 11, "11 pushes");
+  });
+
   it("applies AIRTIME_POLICY=ttn-fair-use: refuses what breaks the 30 s a day", async () => {
     const { devEui } = await ttsPlug(12);
     const strict: FastifyInstance = await buildApp({ db: app.db, tokens: [TOKEN], apiTokens: [API_TOKEN], airtimePolicy: "ttn-fair-use", keepalive: { intervalMs: 60 * MINUTE } });

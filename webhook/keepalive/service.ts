@@ -8,6 +8,7 @@ import { ApiError } from "../api/errors";
 import type { Database } from "../db/database";
 import { encode } from "../downlinks/encode";
 import type { Downlink, DownlinkService } from "../downlinks/service";
+import { FAIR_USE_DOWNLINKS_PER_DAY } from "./airtime";
 import { type AirtimePolicy, judgePeriod } from "./policy";
 import { attemptFailed, attemptSent, claimAttempt, failByDownlink, failRound, type Round, roundsToReconcile, settle, startRound } from "./store";
 
@@ -25,7 +26,7 @@ export const DEFAULT_KEEPALIVE_RETRY: KeepaliveRetry = { waitPeriods: 3, backoff
 
 export interface KeepaliveOptions {
   db: Database;
-  downlinks: Pick<DownlinkService, "send" | "onChange">;
+  downlinks: Pick<DownlinkService, "send" | "list" | "onChange">;
   policy: AirtimePolicy;
   log: FastifyBaseLogger;
   retry?: KeepaliveRetry;
@@ -92,6 +93,14 @@ export function createKeepaliveService(options: KeepaliveOptions): KeepaliveServ
     await startRound(db, { devEui: device.devEui, minutes, reported: device.keepalive.reported, downlinkId: downlink.id, at, next: nextAttempt(at, 1, minutes, device.keepalive.reported) });
     const warnings = [...new Set([...codecWarnings, ...sendWarnings, ...verdict.warnings])];
     if (verdict.refusal) warnings.push(`set with force: AIRTIME_POLICY=${policy} allows ${verdict.leastAllowedMinutes} min or more for this plug`);
+    if (device.network === "ttn") {
+      // Rows carry the database's time, so this compares with the real clock, not the reconciler's.
+      const dayAgo = Date.now() - 86_400_000;
+      const recent = await downlinks.list(device.devEui, FAIR_USE_DOWNLINKS_PER_DAY + 1);
+      if (recent.filter((d) => Date.parse(d.createdAt) > dayAgo).length > FAIR_USE_DOWNLINKS_PER_DAY) {
+        warnings.push(`this plug has had more than ${FAIR_USE_DOWNLINKS_PER_DAY} downlinks in 24 h: TTN's fair-use policy allows ${FAIR_USE_DOWNLINKS_PER_DAY} a day`);
+      }
+    }
     return { downlink, warnings };
   }
 
