@@ -9,6 +9,12 @@ import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
+const POLICY_TEXT: Record<Config["airtimePolicy"], string> = {
+  "duty-cycle": "periods below the plug's 1 % duty-cycle minimum are refused",
+  "ttn-fair-use": "periods below the duty-cycle minimum or over TTN's 30 s of airtime a day are refused",
+  none: "no period is refused; answers still warn",
+};
+
 function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
   const base = `http://${host}:${config.port}`;
@@ -41,6 +47,7 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
     ChirpStack         ${config.downlinks.chirpstack
       ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
       : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
+    Keep-alive periods AIRTIME_POLICY=${config.airtimePolicy}: ${POLICY_TEXT[config.airtimePolicy]} (without "force": true)
 
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
@@ -81,6 +88,7 @@ async function main(): Promise<void> {
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
     downlinks: config.downlinks,
+    airtimePolicy: config.airtimePolicy,
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
   // Fastify waits for requests in flight, then the writer commits or spools what they brought.
