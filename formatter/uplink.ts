@@ -32,9 +32,15 @@ export interface UplinkOutput {
 
 var KEEP_ALIVE_SIZE = 12;
 
-/** Reads every message of a payload; never throws on a byte array. */
-export function readMessages(bytes: Bytes): ReadResult {
+/**
+ * Reads every message of a payload; never throws on a byte array. `fPort`, when given, is checked too
+ * (the service passes the uplink's, so the warning is stored with it).
+ */
+export function readMessages(bytes: Bytes, fPort?: unknown): ReadResult {
   var result: ReadResult = { messages: [], warnings: [], errors: [] };
+  if (fPort !== undefined && fPort !== 2) {
+    result.warnings.push("fPort " + describe(fPort) + ": the 16ASPM sends on fPort 2; decoded anyway");
+  }
   if (bytes.length === 0) {
     result.errors.push("empty payload: no message to decode");
     return result;
@@ -86,14 +92,10 @@ export function decodeUplink(input: UplinkInput): UplinkOutput {
     var bytes = input !== null && typeof input === "object" ? input.bytes : undefined;
     var problem = byteArrayProblem(bytes);
     if (problem) return { data: data, errors: ["input." + problem] };
-    var result = readMessages(bytes as Bytes);
+    var result = readMessages(bytes as Bytes, input.fPort);
     for (var i = 0; i < result.messages.length; i++) {
       var fields = result.messages[i].fields;
       for (var key in fields) data[key] = fields[key];
-    }
-    var fPort = input.fPort;
-    if (fPort !== undefined && fPort !== 2) {
-      result.warnings.push("fPort " + describe(fPort) + ": the 16ASPM sends on fPort 2; decoded anyway");
     }
     return withProblems({ data: data }, result.warnings, result.errors);
   } catch (e) {

@@ -21,7 +21,7 @@ export const ENTRY_POINTS = [
 ] as const;
 
 const GLOBAL = "MClimate16ASPM";
-const LIMIT = 40960;
+export const LIMIT = 40960;
 
 const header = `/* MClimate 16ASPM codec ${pkg.version}: uplinks, downlinks and command responses.
  * Paste whole into The Things Stack (Payload formatters > Custom Javascript formatter, uplink and downlink)
@@ -61,8 +61,4 @@ export async function buildFormatter(): Promise<number> {
   const size = statSync(FORMATTER_BUNDLE).size;
   if (size > LIMIT) throw new Error(`dist/formatter.js is ${size} bytes: over the ${LIMIT}-byte limit of The Things Stack`);
   return size;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(`dist/formatter.js: ${await buildFormatter()} bytes (limit ${LIMIT})`);
 }

@@ -9,16 +9,18 @@ import { applyDownlinkEvents } from "./downlinks/events";
 import type { RetryPolicy } from "./downlinks/sender";
 import { createDownlinkService, type DownlinkService } from "./downlinks/service";
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
-import type { IngestRecord } from "./ingest/records";
+import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
 import { consoleRoutes } from "./console/routes";
 import { securityHeaders } from "./console/security-headers";
 import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
+import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { writeBatch } from "./store/batch";
+import { acceptBatch } from "./store/accept";
+import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
 import { tokenMatcher } from "./tokens";
@@ -45,8 +47,8 @@ export interface AppOptions {
 }
 
 export interface Ingest {
-  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool. */
-  write(record: IngestRecord): ReturnType<BatchWriter["write"]>;
+  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool or quarantined. */
+  write(record: Received): ReturnType<BatchWriter["write"]>;
   metrics: Metrics;
 }
 
@@ -56,12 +58,15 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
     async (records) => {
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
       const { result, moved } = await db.transaction(async (tx) => {
-        const result = await writeBatch(tx, records);
+        const result = await acceptBatch(tx, records);
         return { result, moved: await applyDownlinkEvents(tx, records) };
       });
       metrics.decodeErrors.inc(result.decodeErrors);
+      result.written.forEach((w, i) => {
+        if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
+      });
       downlinks.announce(moved);
-      return result.outcomes;
+      return result.written;
     },
     {
       maxBatch: options.batchMax ?? 500,
@@ -78,11 +83,11 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
       },
       onSpooled: (size) => metrics.spooled.inc(size),
       onReplayed: (size) => metrics.replayed.inc(size),
-      onRejected: (record, error) => {
-        metrics.rejected.inc();
-        // Logged whole, so it can be inspected and stored by hand.
-        log.error({ err: error, record: { ...record, payload: record.type === "uplink" && record.payload ? Buffer.from(record.payload).toString("hex") : undefined } },
-          "the database refused a spooled record; it is set aside");
+      quarantine: (record, reason, sqlstate) => db.transaction((tx) => quarantine(tx, [{ record, reason, sqlstate }])),
+      setAside: options.spool && ((record, reason) => setAside(setAsidePath(options.spool!.dir), record, reason)),
+      onQuarantined: (record, reason, keptIn) => {
+        metrics.quarantined.inc({ network: record.network, cause: "data_error", kept_in: keptIn });
+        log.error({ reason, keptIn, devEui: record.devEui, dedupKey: record.dedupKey }, "the database refused a record; it is quarantined");
       },
     },
   );
@@ -122,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
   const downlinks = createDownlinkService({
     db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+    onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
   });
   const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
@@ -138,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await securityHeaders(app);
   await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
+  await app.register(formatterRoute);
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
   // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
   // must not be able to switch plugs (contract §4).

@@ -1,8 +1,10 @@
 // npm start: open the database, apply migrations, listen, and say what to configure where.
 import { join } from "node:path";
+import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app";
 import { type Config, loadConfig } from "./config";
 import { migrateWhenReachable } from "./db/migrate";
+import { lockDataDir } from "./db/data-dir-lock";
 import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
@@ -44,14 +46,30 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
 `;
 }
 
+/** How long a stop may take before the process exits anyway: within the 10 s `docker stop` allows. */
+const STOP_DEADLINE_MS = 8000;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  const lock = lockDataDir(config.dataDir, "the webhook service");
+  // Closed in reverse order of opening on SIGTERM/SIGINT; whatever is still busy after the deadline
+  // is abandoned: accepted records are in the database or fsync'ed in the spool by then.
+  const closers: (() => Promise<void>)[] = [async () => lock.release()];
+  let log: Pick<Console, "info" | "error"> = console;
+  closeWithGrace({ delay: STOP_DEADLINE_MS, logger: { error: (message: unknown) => log.error(message) } }, async ({ signal, err }) => {
+    if (err) log.error(err);
+    else log.info(`${signal ?? "exit"}: no new requests; committing what was accepted`);
+    for (const close of closers.reverse()) await close();
+  });
+
   const { db, description } = await openDatabase(config);
+  closers.push(() => db.close());
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
   const apiTokens = await resolveTokens(config.apiTokens, config.dataDir, "api-token");
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
+  closers.push(() => spool.close());
   const app = await buildApp({
     db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
@@ -59,6 +77,9 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     downlinks: config.downlinks,
   });
+  log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
+  // Fastify waits for requests in flight, then the writer commits or spools what they brought.
+  closers.push(() => app.close());
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
   }, (error: Error) => {
@@ -67,19 +88,6 @@ async function main(): Promise<void> {
   });
   const { records } = spool.depth();
   if (records > 0) app.log.info({ records }, "replaying the spool left by the last run");
-
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info(`${signal}: no new requests; committing what was accepted`);
-    await app.close();
-    await spool.close();
-    await db.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ port: config.port, host: config.host });
   console.log(instructions(config, tokens, apiTokens, description));

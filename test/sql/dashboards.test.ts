@@ -1,7 +1,11 @@
 // The Grafana dashboard's SQL, run as Grafana would run it (macros and the device variable substituted)
 // against a migrated database holding a little of everything; and the read-only role Grafana logs in as.
-import { readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgres } from "../../webhook/db/database";
@@ -125,20 +129,26 @@ describe("the Grafana dashboard's units and data source", () => {
   });
 });
 
-// The compose PostgreSQL runs dashboards/postgres/grafana-reader.sql before the first migration.
-describe.runIf(process.env.TEST_DATABASE_URL)("Grafana's read-only role on PostgreSQL", () => {
+// The compose PostgreSQL runs dashboards/postgres/grafana-reader.sql with psql before the first migration
+// (dashboards/postgres/init-grafana-reader.sh); a person may run it again, e.g. to change the password.
+const psql = spawnSync("psql", ["--version"]).status === 0;
+describe.runIf(process.env.TEST_DATABASE_URL && psql)("Grafana's read-only role on PostgreSQL (needs TEST_DATABASE_URL and psql)", () => {
   const role = `grafana_reader_${randomBytes(4).toString("hex")}`;
   const server = process.env.TEST_DATABASE_URL!;
   let test: TestDatabase;
+  let dir: string;
+
+  /** Runs the script as the init script does; a random role name keeps concurrent runs apart. */
+  const runScript = (password: string) => {
+    const file = join(dir, "grafana-reader.sql");
+    writeFileSync(file, readFileSync("dashboards/postgres/grafana-reader.sql", "utf8").replaceAll("grafana_reader", role));
+    return execFileSync("psql", ["-v", "ON_ERROR_STOP=1", "-v", `reader_password=${password}`, "-q", "-d", test.url!, "-f", file], { encoding: "utf8", stdio: "pipe" });
+  };
 
   beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "aspm16-reader-"));
     test = await freshPostgres(server);
-    const dbName = new URL(test.url!).pathname.slice(1);
-    const script = readFileSync("dashboards/postgres/grafana-reader.sql", "utf8")
-      .replaceAll("grafana_reader", role)
-      .replace(":'reader_password'", "'test-password'")
-      .replace(':"DBNAME"', dbName);
-    await test.db.session((s) => s.exec(script));
+    runScript("first-password");
     await migrate(test.db);
     await storeKeepAlives(test.db, DEVICE, [{ time: "2026-11-20T10:00:00Z", energyWh: 1 }]);
   });
@@ -147,6 +157,23 @@ describe.runIf(process.env.TEST_DATABASE_URL)("Grafana's read-only role on Postg
     const admin = postgres(server, 1);
     await admin.query(`DROP ROLE IF EXISTS ${role}`);
     await admin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Whether the role's stored SCRAM verifier is that of `password` (the server here trusts every login). */
+  const hasPassword = async (password: string) => {
+    const { rows } = await test.db.query<{ secret: string }>("SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1", [role]);
+    const [, iterations, salt, storedKey] = rows[0].secret.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):/)!;
+    const salted = pbkdf2Sync(password, Buffer.from(salt, "base64"), Number(iterations), 32, "sha256");
+    const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+    return createHash("sha256").update(clientKey).digest("base64") === storedKey;
+  };
+
+  it("can be run twice, the second run setting the password it is given", async () => {
+    expect(await hasPassword("first-password")).toBe(true);
+    runScript("second-password");
+    expect(await hasPassword("second-password")).toBe(true);
+    expect(await hasPassword("first-password")).toBe(false);
   });
 
   it("reads the tables and views the migrations made after it, and cannot write", async () => {

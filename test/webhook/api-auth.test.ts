@@ -7,10 +7,6 @@ import { loadConfig } from "../../webhook/config";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
 
-// Kept for files that import it from here; new tests take it from ../support/messages, as importing a test
-// file runs its tests again.
-export { API_TOKEN };
-
 describe("api and webhook tokens", () => {
   let test: TestDatabase;
   let app: FastifyInstance;

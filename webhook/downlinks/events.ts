@@ -2,7 +2,7 @@
 // (matched by the correlation id this service sent), ChirpStack txack/ack (matched by the queue item id).
 // A state only moves forward, so events applied late or twice change nothing.
 import type { Queryable } from "../db/database";
-import type { IngestRecord } from "../ingest/records";
+import type { Network } from "../ingest/records";
 import { downlinkColumns, type DownlinkRow, toDownlink } from "./store";
 import type { Downlink } from "./service";
 import { TTS_CORRELATION_PREFIX } from "./tts";
@@ -16,8 +16,12 @@ export interface Transition {
 /** How far along a state is; queued is 0. */
 const RANK: Record<Transition["state"], number> = { sent: 1, acked: 2, nacked: 2, failed: 2 };
 
-/** The subset of an event record the transitions read (ingest's records, or device_events rows). */
-export type DownlinkEvent = Pick<Extract<IngestRecord, { type: "event" }>, "network" | "kind" | "data">;
+/** What the transitions read of an event (ingest's event records, or device_events rows). */
+export interface DownlinkEvent {
+  network: Network;
+  kind: string;
+  data: Record<string, unknown>;
+}
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -87,8 +91,8 @@ export async function applyTransitions(q: Queryable, transitions: Transition[]):
 }
 
 /** Ingest's hook: the downlink events among `records` applied in the same transaction that stores them. */
-export function applyDownlinkEvents(q: Queryable, records: IngestRecord[]): Promise<Downlink[]> {
-  const events = records.filter((r): r is Extract<IngestRecord, { type: "event" }> => r.type === "event");
+export function applyDownlinkEvents(q: Queryable, records: readonly ({ type: "uplink" } | ({ type: "event" } & DownlinkEvent))[]): Promise<Downlink[]> {
+  const events = records.filter((r): r is { type: "event" } & DownlinkEvent => r.type === "event");
   return applyTransitions(q, downlinkTransitions(events));
 }
 

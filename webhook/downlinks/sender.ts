@@ -35,7 +35,11 @@ export interface SenderOptions {
   changed: (downlink: Downlink) => void;
   /** Resolves once the database is migrated. */
   ready?: Promise<unknown>;
+  /** Told of every push's outcome (metrics). */
+  onPush?: (network: Network, outcome: PushOutcome) => void;
 }
+
+export type PushOutcome = "taken" | "retry" | "failed";
 
 export class Sender {
   private running: Promise<void> | null = null;
@@ -76,7 +80,9 @@ export class Sender {
       for (;;) {
         const due = await claimDue(this.options.db, BATCH, LEASE_MS);
         if (due.length === 0 || this.closed) break;
-        await Promise.all(due.map((claimed) => this.push(claimed)));
+        // Every push finishes before the pass goes on, even when one of them fails.
+        const failed = (await Promise.allSettled(due.map((claimed) => this.push(claimed)))).find((r) => r.status === "rejected");
+        if (failed) throw failed.reason;
       }
       nextMs = await nextDueInMs(this.options.db);
     } catch (error) {
@@ -89,7 +95,7 @@ export class Sender {
   }
 
   private async push({ row, target }: Claimed): Promise<void> {
-    const { db, routes, retry, log, changed } = this.options;
+    const { db, routes, retry, log, changed, onPush } = this.options;
     const route = routes[row.network];
     let error: string;
     try {
@@ -97,6 +103,7 @@ export class Sender {
       const ref = await route.push(target, {
         fPort: row.f_port, bytes: Buffer.from(row.bytes, "hex"), confirmed: row.confirmed, ref: row.network_ref,
       });
+      onPush?.(row.network, "taken");
       changed(await markPushed(db, row.id, ref));
       if (ref) for (const moved of await applyStoredEvents(db, row.dev_eui, ref)) changed(moved);
       return;
@@ -105,6 +112,7 @@ export class Sender {
       error = e instanceof PushError ? e.message : `internal error while pushing: ${(e as Error).message}`;
     }
     const last = row.attempts >= retry.maxAttempts;
+    onPush?.(row.network, last ? "failed" : "retry");
     const delay = retry.delaysMs[Math.min(row.attempts - 1, retry.delaysMs.length - 1)];
     log.warn({ downlink: row.id, devEui: row.dev_eui, attempt: row.attempts, error }, last
       ? "downlink failed: the network API did not take it on the last try"

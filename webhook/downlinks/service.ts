@@ -7,7 +7,7 @@ import type { Network } from "../ingest/records";
 import { ApiError } from "../api/errors";
 import type { NetworkRoute } from "./delivery";
 import { encode } from "./encode";
-import { DEFAULT_RETRY, type RetryPolicy, Sender } from "./sender";
+import { DEFAULT_RETRY, type RetryPolicy, Sender, type SenderOptions } from "./sender";
 import { findDevice, insertDownlink, listDownlinks } from "./store";
 
 export interface Downlink {
@@ -55,6 +55,7 @@ export interface DownlinkServiceOptions {
   retry?: RetryPolicy;
   /** Resolves once the database is migrated; the sender starts then. */
   ready?: Promise<unknown>;
+  onPush?: SenderOptions["onPush"];
 }
 
 const NETWORK_NAMES: Record<Network, string> = { ttn: "The Things Stack", chirpstack: "ChirpStack" };
@@ -75,7 +76,7 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
       }
     }
   };
-  const sender = new Sender({ db, routes, retry: options.retry ?? DEFAULT_RETRY, log, changed, ready: options.ready });
+  const sender = new Sender({ db, routes, retry: options.retry ?? DEFAULT_RETRY, log, changed, ready: options.ready, onPush: options.onPush });
 
   return {
     async send(request) {

@@ -22,7 +22,7 @@ interface SentDownlink {
   error?: string;
 }
 
-export interface RetryOptions {
+export interface KeepaliveRetry {
   /** Periods to wait for the report after the first downlink of a round. */
   waitPeriods: number;
   /** Each further wait is this many times the one before. */
@@ -31,14 +31,14 @@ export interface RetryOptions {
   maxAttempts: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { waitPeriods: 3, backoff: 2, maxAttempts: 4 };
+export const DEFAULT_KEEPALIVE_RETRY: KeepaliveRetry = { waitPeriods: 3, backoff: 2, maxAttempts: 4 };
 
 export interface KeepaliveOptions {
   db: Database;
   downlinks: KeepaliveDownlinks;
   policy: AirtimePolicy;
   log: FastifyBaseLogger;
-  retry?: RetryOptions;
+  retry?: KeepaliveRetry;
   /** How often the reconciler looks at the rounds. */
   intervalMs?: number;
   /** The clock (tests move it on). */
@@ -83,7 +83,7 @@ function checkMinutes(minutes: unknown): { minutes: number; warnings: string[] }
 
 export function createKeepaliveService(options: KeepaliveOptions): KeepaliveService {
   const { db, downlinks, policy, log } = options;
-  const retry = options.retry ?? DEFAULT_RETRY;
+  const retry = options.retry ?? DEFAULT_KEEPALIVE_RETRY;
   const now = options.now ?? (() => new Date());
   /** When to send again if the plug has not reported by then: the report rides on a keep-alive at either period. */
   const nextAttempt = (at: Date, attempt: number, minutes: number, reported: number | null) =>
