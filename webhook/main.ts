@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
     downlinks: config.downlinks,
+    airtimePolicy: config.airtimePolicy,
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
   // Fastify waits for requests in flight, then the writer commits or spools what they brought.

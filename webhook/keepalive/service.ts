@@ -3,24 +3,14 @@
 // report does not come, a bounded number of times with growing waits, then marks the round failed; a plug
 // that later reports another period is corrected in a new round.
 import type { FastifyBaseLogger } from "fastify";
-import { encodeDownlink } from "../../formatter/index";
 import { getDevice, listDevices, unknownDevice } from "../api/devices";
 import { ApiError } from "../api/errors";
 import type { Database } from "../db/database";
+import { encode } from "../downlinks/encode";
+import type { Downlink, DownlinkService } from "../downlinks/service";
 import { type AirtimePolicy, judgePeriod } from "./policy";
 import { attemptFailed, attemptSent, claimAttempt, failByDownlink, failRound, type Round, roundsToReconcile, settle, startRound } from "./store";
 
-/** What the keep-alive needs of the downlink service (webhook/downlinks/service.ts). */
-export interface KeepaliveDownlinks {
-  send(request: { devEui: string; data: Record<string, unknown>; purpose?: string }): Promise<{ downlink: SentDownlink; warnings: string[] }>;
-  onChange(listener: (downlink: SentDownlink) => void): void;
-}
-interface SentDownlink {
-  id: string;
-  state: string;
-  purpose: string;
-  error?: string;
-}
 
 export interface KeepaliveRetry {
   /** Periods to wait for the report after the first downlink of a round. */
@@ -35,7 +25,7 @@ export const DEFAULT_KEEPALIVE_RETRY: KeepaliveRetry = { waitPeriods: 3, backoff
 
 export interface KeepaliveOptions {
   db: Database;
-  downlinks: KeepaliveDownlinks;
+  downlinks: Pick<DownlinkService, "send" | "onChange">;
   policy: AirtimePolicy;
   log: FastifyBaseLogger;
   retry?: KeepaliveRetry;
@@ -57,14 +47,14 @@ export interface BulkResult {
   devEui: string;
   /** The single-device answer's HTTP status: 202 queued, 400 refused, 404 unknown, 409 no downlink route. */
   status: number;
-  downlink?: SentDownlink;
+  downlink?: Downlink;
   warnings?: string[];
   error?: string;
 }
 
 export interface KeepaliveService {
   /** Validates (400), finds the device (404), applies the policy (400 without force), sends and records. */
-  set(devEui: string, request: SetRequest): Promise<{ downlink: SentDownlink; warnings: string[] }>;
+  set(devEui: string, request: SetRequest): Promise<{ downlink: Downlink; warnings: string[] }>;
   /** The same for a list of devices or a whole application; one result per device. */
   setMany(request: SetRequest & ({ devices: string[] } | { application: string })): Promise<BulkResult[]>;
   /** One pass of the reconciler. */
@@ -76,9 +66,11 @@ const keepaliveData = (minutes: unknown) => ({ setKeepAlive: minutes, getKeepAli
 
 /** `minutes` as the codec judges it: an ApiError(400) with its own message when out of range or not an integer. */
 function checkMinutes(minutes: unknown): { minutes: number; warnings: string[] } {
-  const out = encodeDownlink({ data: keepaliveData(minutes) });
-  if (out.errors) throw new ApiError(400, `body/minutes: ${out.errors.join("; ")}`);
-  return { minutes: minutes as number, warnings: out.warnings ?? [] };
+  try {
+    return { minutes: minutes as number, warnings: encode(keepaliveData(minutes)).warnings };
+  } catch (error) {
+    throw error instanceof ApiError ? new ApiError(400, `body/minutes: ${error.message}`) : error;
+  }
 }
 
 export function createKeepaliveService(options: KeepaliveOptions): KeepaliveService {
