@@ -40,6 +40,8 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
   Management API:    ${base}/api/...
     Header             ${api}
 
+  Console:           ${base}/   (sign in with the api token)
+
   Downlinks:
     The Things Stack   ${config.downlinks.tts
       ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
