@@ -11,6 +11,8 @@ export interface Param {
   unit: string;
   /** Raw units per JSON unit (join-retry: 12 units of 5 s per minute). Default 1. */
   scale?: number;
+  /** A relay state: `true` / `false` stand for 1 / 0 (the vendor's helper sends booleans). */
+  flag?: boolean;
 }
 
 export interface DownlinkCommand {
@@ -35,6 +37,13 @@ function set(key: string, code: number, params: Param[], advise?: (value: unknow
 
 function p(bytes: 1 | 2, min: number, max: number, unit: string, key?: string): Param {
   return { key: key, bytes: bytes, min: min, max: max, unit: unit };
+}
+
+/** A relay state, 0 / 1 or false / true. */
+var RELAY: Param = { bytes: 1, min: 0, max: 1, unit: "0 or false off, 1 or true on", flag: true };
+
+function relayState(key: string): Param {
+  return { key: key, bytes: 1, min: 0, max: 1, unit: RELAY.unit, flag: true };
 }
 
 function adviseKeepAlive(minutes: unknown): string {
@@ -76,6 +85,11 @@ export var DOWNLINK_COMMANDS: DownlinkCommand[] = [
   set("setOverpowerThreshold", 0x24, [p(2, 100, 3680, "W")]),
   bare("getOverpowerThreshold", 0x25),
   { key: "clearAccumulatedEnergy", code: 0x26, params: [], suffix: [0x01] },
+  bare("getRelayStateChangeReason", 0x54),
+  set("setRelayTimerInMilliseconds", 0x55, [relayState("state"), p(2, 0, 65535, "ms", "time")]),
+  bare("getRelayTimerInMilliseconds", 0x56),
+  set("setRelayTimerInSeconds", 0x57, [relayState("state"), p(2, 0, 65535, "s", "time")]),
+  bare("getRelayTimerInSeconds", 0x58),
   set("setAfterOverheatingProtectionRecovery", 0x59, [p(1, 0, 1, "0 last state, 1 off")]),
   bare("getAfterOverheatingProtectionRecovery", 0x5a),
   set("setLedIndicationMode", 0x5b, [p(1, 0, 1, "0 off, 1 on")]),
@@ -93,7 +107,7 @@ export var DOWNLINK_COMMANDS: DownlinkCommand[] = [
   bare("getRegion", 0xa4),
   bare("resetDevice", 0xa5),
   bare("getRelayState", 0xb1),
-  set("setRelayState", 0xc1, [p(1, 0, 1, "0 off, 1 on")]),
+  set("setRelayState", 0xc1, [RELAY]),
 ];
 
 export var DOWNLINK_BY_KEY: { [key: string]: DownlinkCommand } = {}; // look up with hasOwn: keys come from users

@@ -40,6 +40,7 @@ function rangeText(param: Param): string {
 /** The raw value for `param`, or an error message naming `label`. */
 function rawValue(label: string, value: unknown, param: Param, errors: string[]): number {
   var scale = param.scale || 1;
+  if (param.flag && typeof value === "boolean") return value ? 1 : 0;
   if (typeof value !== "number" || !isFinite(value)) {
     errors.push(label + ": expected a number in " + rangeText(param) + ", got " + describe(value));
     return -1;

@@ -44,7 +44,7 @@ function record(code: number, name: string, keys: string[], sizes: number[]): Up
 }
 
 /** A one-byte enumeration; an undocumented byte is passed through as a number, with a warning. */
-function enumeration(names: string[], what: string): Reader {
+function enumeration(names: unknown[], what: string): Reader {
   return function (b, at, warn) {
     var v = b[at];
     if (v < names.length) return names[v];
@@ -81,9 +81,12 @@ export var UPLINK_MESSAGES: UplinkMessage[] = [
   record(0x21, "overvoltageThreshold", ["trigger", "recovery"], [2, 1]),
   field(0x23, 1, "overcurrentThreshold", u8),
   field(0x25, 2, "overpowerThreshold", u16),
+  field(0x54, 1, "relayStateChangeReason", u8),
+  record(0x56, "relayTimerInMilliseconds", ["state", "time"], [1, 2]),
+  record(0x58, "relayTimerInSeconds", ["state", "time"], [1, 2]),
   field(0x5a, 1, "afterOverheatingProtectionRecovery", u8),
   field(0x5c, 1, "ledIndicationMode", u8),
-  field(0x5d, 1, "manualChangeRelayState", function (b, at) { return b[at] !== 0; }),
+  field(0x5d, 1, "manualChangeRelayState", enumeration([false, true], "manual relay state")),
   field(0x5f, 1, "relayRecoveryState", u8),
   record(0x60, "overheatingEvents", ["events", "temperature"], [1, 1]),
   record(0x61, "overvoltageEvents", ["events", "voltage"], [1, 2]),

@@ -1,10 +1,19 @@
-// The Fastify app: ingest routes and the management API, each behind its own tokens; health and metrics; one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
+// signed in with an api token); health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
+import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
+import { applyDownlinkEvents } from "./downlinks/events";
+import type { RetryPolicy } from "./downlinks/sender";
+import { createDownlinkService, type DownlinkService } from "./downlinks/service";
+import { type TtsSettings, TtsRoute } from "./downlinks/tts";
 import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { consoleRoutes } from "./console/routes";
+import { securityHeaders } from "./console/security-headers";
+import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
@@ -35,6 +44,8 @@ export interface AppOptions {
   /** Requests per minute and address allowed without a valid token (guessing tokens, scanners). */
   unauthenticatedPerMinute?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Downlink routes (contract §4); without `tts`, TTS downlinks use the headers its webhook calls carry. */
+  downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
 }
 
 export interface Ingest {
@@ -43,15 +54,20 @@ export interface Ingest {
   metrics: Metrics;
 }
 
-function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger): BatchWriter {
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService): BatchWriter {
   const { db } = options;
   return new BatchWriter(
     async (records) => {
-      const result = await db.transaction((tx) => acceptBatch(tx, records));
+      // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
+      const { result, moved } = await db.transaction(async (tx) => {
+        const result = await acceptBatch(tx, records);
+        return { result, moved: await applyDownlinkEvents(tx, records) };
+      });
       metrics.decodeErrors.inc(result.decodeErrors);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
       });
+      downlinks.announce(moved);
       return result.written;
     },
     {
@@ -83,7 +99,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
-    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization"] } : options.logger ?? false,
+    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
@@ -110,17 +126,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
   const metrics = createMetrics(spoolDepth);
-  const writer = createWriter(options, metrics, app.log);
+  const tts = new TtsRoute(options.downlinks?.tts);
+  const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
+  const downlinks = createDownlinkService({
+    db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+    onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
+  });
+  const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {
     await writer.flush();
     await writer.close();
+    await downlinks.close();
   });
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
+  await securityHeaders(app);
+  await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   await app.register(formatterRoute);
   const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
@@ -132,9 +157,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
       unauthenticatedPerMinute, realm: "16aspm-webhook",
     });
-    await ingestScope.register(ttnRoutes, { ingest });
+    await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
-  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks });
+  // The console signs in with an api token; its pages then call /api with the session.
+  await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(consoleRoutes);
   return app;
 }

@@ -1,5 +1,8 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
+import type { ChirpStackSettings } from "./downlinks/chirpstack";
+import type { TtsSettings } from "./downlinks/tts";
+import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
 export interface Config {
   port: number;
@@ -23,6 +26,10 @@ export interface Config {
   /** Requests per minute and address allowed without a valid token. */
   unauthenticatedPerMinute: number;
   logLevel: string;
+  /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
+  downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
+  /** Which keep-alive periods the API refuses without `force` (contract §4). */
+  airtimePolicy: AirtimePolicy;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -42,6 +49,43 @@ function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const short = tokens.findIndex((t) => t.length < 16);
   if (short >= 0) throw new Error(`${name}: token ${short + 1} is shorter than 16 characters; use long random tokens`);
   return tokens;
+}
+
+/** The variables of one group, all set or none; a partial group is refused by name. */
+function group<K extends string>(env: NodeJS.ProcessEnv, names: K[], purpose: string): Record<K, string> | undefined {
+  const set = names.filter((n) => env[n]?.trim());
+  if (set.length === 0) return undefined;
+  const missing = names.filter((n) => !set.includes(n));
+  if (missing.length > 0) throw new Error(`${set.join(", ")} set without ${missing.join(", ")}: ${purpose} needs all of ${names.join(", ")}`);
+  return Object.fromEntries(names.map((n) => [n, env[n]!.trim()])) as Record<K, string>;
+}
+
+function ttsSettings(env: NodeJS.ProcessEnv): TtsSettings | undefined {
+  const tts = group(env, ["TTS_API_URL", "TTS_API_KEY", "TTS_WEBHOOK_ID"], "sending downlinks through The Things Stack");
+  if (!tts) return undefined;
+  if (!/^https?:\/\/[^/]+/.test(tts.TTS_API_URL)) {
+    throw new Error(`TTS_API_URL=${JSON.stringify(tts.TTS_API_URL)}: expected the server's URL, e.g. https://eu1.cloud.thethings.network`);
+  }
+  // The server's address, whether given with its /api/v3 path or not.
+  const apiUrl = tts.TTS_API_URL.replace(/\/+$/, "").replace(/\/api\/v3$/, "");
+  return { apiUrl, apiKey: tts.TTS_API_KEY, webhookId: tts.TTS_WEBHOOK_ID };
+}
+
+function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefined {
+  const cs = group(env, ["CHIRPSTACK_API_URL", "CHIRPSTACK_API_TOKEN"], "sending downlinks through ChirpStack");
+  if (!cs) return undefined;
+  if (!/^((https?):\/\/)?[^/:]+:\d+\/?$/.test(cs.CHIRPSTACK_API_URL)) {
+    throw new Error(`CHIRPSTACK_API_URL=${JSON.stringify(cs.CHIRPSTACK_API_URL)}: expected its gRPC API as host:port, or https://host:port for TLS`);
+  }
+  return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
+}
+
+function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
+  const text = env.AIRTIME_POLICY || "duty-cycle";
+  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
+    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
+  }
+  return text as AirtimePolicy;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -64,5 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
+    downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
+    airtimePolicy: airtimePolicy(env),
   };
 }

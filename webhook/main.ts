@@ -34,6 +34,14 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
   Management API:    ${base}/api/...
     Header             ${api}
 
+  Downlinks:
+    The Things Stack   ${config.downlinks.tts
+      ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
+      : "through the X-Downlink-Push / X-Downlink-Apikey headers of the webhook's calls: set a downlink API key on the webhook, or TTS_API_URL, TTS_API_KEY and TTS_WEBHOOK_ID"}
+    ChirpStack         ${config.downlinks.chirpstack
+      ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
+      : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
+
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
 }
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
+    downlinks: config.downlinks,
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
   // Fastify waits for requests in flight, then the writer commits or spools what they brought.

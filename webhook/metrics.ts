@@ -25,6 +25,7 @@ export function createMetrics(spoolDepth: () => SpoolDepth = () => ({ records: 0
     }),
     spoolRecords: new Gauge({ name: "webhook_spool_records", help: "Records in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().records); } }),
     spoolBytes: new Gauge({ name: "webhook_spool_bytes", help: "Bytes in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().bytes); } }),
+    downlinkPushes: new Counter({ name: "webhook_downlink_pushes_total", help: "Downlinks handed to a network API: taken, refused or unreachable and to be retried, or failed after the last try", labelNames: ["network", "outcome"], registers }),
     databaseSeconds: new Histogram({ name: "webhook_database_seconds", help: "Duration of one batch transaction", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
   };
 }

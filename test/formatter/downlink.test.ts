@@ -17,6 +17,15 @@ const COMMANDS: [Record<string, unknown>, string][] = [
   [{ setRelayRecoveryState: 2 }, "5E 02"],
   [{ setAfterOverheatingProtectionRecovery: 1 }, "59 01"],
   [{ setRelayState: 1 }, "C1 01"],
+  [{ setRelayState: 0 }, "C1 00"],
+  // Newer commands (spec, "Newer commands"; values from the vendor helper's encoder tests).
+  [{ getRelayStateChangeReason: true }, "54"],
+  [{ setRelayTimerInMilliseconds: { state: 0, time: 500 } }, "55 00 01 F4"],
+  [{ setRelayTimerInMilliseconds: { state: 1, time: 1200 } }, "55 01 04 B0"],
+  [{ getRelayTimerInMilliseconds: true }, "56"],
+  [{ setRelayTimerInSeconds: { state: 1, time: 3 } }, "57 01 00 03"],
+  [{ setRelayTimerInSeconds: { state: 0, time: 65535 } }, "57 00 FF FF"],
+  [{ getRelayTimerInSeconds: true }, "58"],
   [{ getKeepAliveTime: true }, "12"],
   [{ resetDevice: true }, "A5"],
   [{ getDeviceVersions: true }, "04"],
@@ -51,6 +60,14 @@ describe("encodeDownlink and decodeDownlink: the spec's examples", () => {
   it("covers every command of the table", () => {
     const covered = new Set(COMMANDS.map(([data]) => Object.keys(data)[0]));
     expect(DOWNLINK_COMMANDS.map((c) => c.key).filter((key) => !covered.has(key))).toEqual([]);
+  });
+
+  it("takes a relay state as true / false as well as 1 / 0 (the vendor helper's booleans)", () => {
+    expect(encodeDownlink({ data: { setRelayState: true } })).toEqual({ bytes: hex("C1 01"), fPort: 1 });
+    expect(encodeDownlink({ data: { setRelayState: false } })).toEqual({ bytes: hex("C1 00"), fPort: 1 });
+    expect(encodeDownlink({ data: { setRelayTimerInSeconds: { state: true, time: 60 } } })).toEqual({ bytes: hex("57 01 00 3C"), fPort: 1 });
+    // Decoding shows the number the device got.
+    expect(decodeDownlink({ bytes: hex("C1 01"), fPort: 1 })).toEqual({ data: { setRelayState: 1 } });
   });
 
   it("encodes several commands in the order given", () => {
@@ -119,8 +136,9 @@ describe("encodeDownlink: every bad value is refused with the key, the value and
     [{ setOvervoltageThresholds: { trigger: 250, recovery: 256 } }, "setOvervoltageThresholds.recovery: 256 is out of range; allowed 1..255 (V)"],
     [{ setOvercurrentThreshold: 17 }, "setOvercurrentThreshold: 17 is out of range; allowed 1..16 (A)"],
     [{ setOverpowerThreshold: 99 }, "setOverpowerThreshold: 99 is out of range; allowed 100..3680 (W)"],
-    [{ setRelayState: 2 }, "setRelayState: 2 is out of range; allowed 0..1 (0 off, 1 on)"],
-    [{ setRelayState: true }, "setRelayState: expected a number in 0..1 (0 off, 1 on), got true"],
+    [{ setRelayState: 2 }, "setRelayState: 2 is out of range; allowed 0..1 (0 or false off, 1 or true on)"],
+    [{ setRelayState: "on" }, 'setRelayState: expected a number in 0..1 (0 or false off, 1 or true on), got "on"'],
+    [{ setRelayTimerInMilliseconds: { state: 1, time: 65536 } }, "setRelayTimerInMilliseconds.time: 65536 is out of range; allowed 0..65535 (ms)"],
     [{ setRelayRecoveryState: 3 }, "setRelayRecoveryState: 3 is out of range; allowed 0..2 (0 last state, 1 on, 2 off)"],
     [{ setWatchDogParams: { confirmedUplinks: -1, unconfirmedUplinks: 0 } }, "setWatchDogParams.confirmedUplinks: -1 is out of range; allowed 0..255 (uplinks without ACK, 0 = off)"],
     [{ getKeepAliveTime: false }, "getKeepAliveTime: false sends nothing; use true, or leave the key out"],

@@ -25,6 +25,10 @@ const RESPONSES: [string, Record<string, unknown>][] = [
   ["21 00 FA F5", { overvoltageThreshold: { trigger: 250, recovery: 245 } }],
   ["23 0B", { overcurrentThreshold: 11 }],
   ["25 07 D0", { overpowerThreshold: 2000 }],
+  // Newer commands (spec, "Newer commands").
+  ["54 01", { relayStateChangeReason: 1 }],
+  ["56 00 00 FF", { relayTimerInMilliseconds: { state: 0, time: 255 } }],
+  ["58 01 00 01", { relayTimerInSeconds: { state: 1, time: 1 } }],
   ["5A 01", { afterOverheatingProtectionRecovery: 1 }],
   ["5C 00", { ledIndicationMode: 0 }],
   ["5D 01", { manualChangeRelayState: true }],
@@ -105,6 +109,18 @@ describe("decodeUplink: the vendor codec's mistakes, fixed", () => {
 });
 
 describe("decodeUplink: several messages in one uplink", () => {
+  it("decodes the 2025 firmware's timer responses in front of the keep-alive", () => {
+    // The vendor helper's test "keepalive with response of new commands" (MClimate/mclimate-payload-helper).
+    expect(decode("56 00 00 FF 58 00 00 01 " + KEEP_ALIVE)).toEqual({
+      data: {
+        relayTimerInMilliseconds: { state: 0, time: 255 },
+        relayTimerInSeconds: { state: 0, time: 1 },
+        ...KEEP_ALIVE_DATA,
+      },
+    });
+    expect(decode("54 03 " + KEEP_ALIVE).data).toEqual({ relayStateChangeReason: 3, ...KEEP_ALIVE_DATA });
+  });
+
   it("decodes RESPONSES then the keep-alive", () => {
     expect(decode("04 12 10 1D 02 0C B1 01 " + KEEP_ALIVE).data).toEqual({
       deviceVersions: { hardware: "1.2", software: "1.0" },
@@ -203,6 +219,10 @@ describe("decodeUplink: unknown codes and ports", () => {
     expect(decode("A4 07")).toEqual({
       data: { region: 7 },
       warnings: ["region (0xA4): region byte 0x07 at byte 1 is not documented; passed through as a number"],
+    });
+    expect(decode("5D 02 " + KEEP_ALIVE)).toEqual({
+      data: { manualChangeRelayState: 2, ...KEEP_ALIVE_DATA },
+      warnings: ["manualChangeRelayState (0x5D): manual relay state byte 0x02 at byte 1 is not documented; passed through as a number"],
     });
   });
 });

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgres } from "../../webhook/db/database";
 import { migrate } from "../../webhook/db/migrate";
@@ -16,6 +17,10 @@ import { keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepal
 
 interface Target { rawSql: string; format: "table" | "time_series" }
 interface Panel { id: number; title: string; targets: Target[] }
+interface FieldConfig {
+  defaults: Record<string, unknown>;
+  overrides: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+}
 
 const dashboard = JSON.parse(readFileSync("dashboards/aspm16-energy.json", "utf8"));
 const panels: Panel[] = dashboard.panels;
@@ -27,11 +32,11 @@ const TO = new Date(Date.parse(FROM) + 3 * 86_400_000).toISOString();
 const at = (hours: number) => new Date(Date.parse(FROM) + hours * 3_600_000).toISOString();
 
 /** What Grafana's PostgreSQL data source sends for a query: its macros expanded, variables interpolated. */
-function asGrafanaSends(sql: string): string {
+function asGrafanaSends(sql: string, from = FROM, to = TO): string {
   const expanded = sql
-    .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${FROM}' AND '${TO}'`)
-    .replace(/\$__timeFrom\(\)/g, `'${FROM}'`)
-    .replace(/\$__timeTo\(\)/g, `'${TO}'`)
+    .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${from}' AND '${to}'`)
+    .replace(/\$__timeFrom\(\)/g, `'${from}'`)
+    .replace(/\$__timeTo\(\)/g, `'${to}'`)
     .replace(/\$device\b/g, DEVICE);
   // A macro or variable this function does not know would reach PostgreSQL as a syntax error: say so.
   expect(expanded, `unexpanded macro or variable in: ${sql}`).not.toMatch(/\$(?!\d)/);
@@ -88,6 +93,39 @@ describe.each(DATABASES)("the Grafana dashboard on %s", (_name, factory) => {
     expect([Number(events.trips), Number(events.recoveries)]).toEqual([1, 1]);
     expect((await run(11)).map((r) => r.dev_eui)).toEqual(["a1b2c3d4e5f60002", DEVICE]);
     expect((await run(14))[0]).toMatchObject({ dev_eui: "a1b2c3d4e5f60002", source: "manual", relay_on: true });
+  });
+
+  // Grafana's "last 7 days" starts mid-day: the stat must count the same days as the bars beside it.
+  it("totals in 'Fleet energy in range' the days 'Fleet energy per day' draws, for a range starting mid-day", async () => {
+    const sql = (id: number) => panels.find((p) => p.id === id)!.targets[0].rawSql;
+    for (const [from, to] of [[at(13), TO], [at(30.5), at(60)], [FROM, at(47)]]) {
+      const bars = (await test.db.query<{ kWh: string }>(asGrafanaSends(sql(5), from, to))).rows;
+      const [stat] = (await test.db.query<{ kWh: string }>(asGrafanaSends(sql(2), from, to))).rows;
+      const barSum = bars.reduce((sum, bar) => sum + Number(bar.kWh), 0);
+      expect(bars.length, `${from} .. ${to}`).toBeGreaterThan(0);
+      expect(Number(stat.kWh), `${from} .. ${to}`).toBeCloseTo(barSum, 9);
+    }
+  });
+});
+
+describe("the Grafana dashboard's units and data source", () => {
+  it("draws voltage and current on their own axes, in volt and mamp", () => {
+    const panel = panels.find((p) => p.title.startsWith("Voltage and current")) as Panel & { fieldConfig: FieldConfig };
+    const columns = [...panel.targets[0].rawSql.matchAll(/AS "([^"]+)"/g)].map((m) => m[1]);
+    const unitOf = (column: string) => {
+      const override = panel.fieldConfig.overrides.find((o) => o.matcher.id === "byName" && o.matcher.options === column);
+      const property = (id: string) => override?.properties.find((p) => p.id === id)?.value ?? (panel.fieldConfig.defaults as Record<string, unknown>)[id];
+      return { unit: property("unit"), axis: property("custom.axisPlacement") ?? "auto" };
+    };
+    expect(columns.filter((c) => c.endsWith(" V")).map(unitOf)).toEqual(Array(3).fill({ unit: "volt", axis: "auto" }));
+    expect(columns.filter((c) => c.endsWith(" mA")).map(unitOf)).toEqual([{ unit: "mamp", axis: "right" }]);
+  });
+
+  // The versions Grafana's PostgreSQL data source editor offers (grafana/grafana, public/app/plugins/datasource/
+  // grafana-postgresql-datasource/configuration/ConfigurationEditor.tsx, postgresVersions): another number shows blank.
+  it("names a postgresVersion Grafana's editor knows", () => {
+    const { datasources } = parseYaml(readFileSync("dashboards/provisioning/datasources/aspm16.yaml", "utf8"));
+    expect([900, 901, 902, 903, 904, 905, 906, 1000, 1100, 1200, 1300, 1400, 1500]).toContain(datasources[0].jsonData.postgresVersion);
   });
 });
 

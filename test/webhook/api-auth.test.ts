@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { loadConfig } from "../../webhook/config";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { TOKEN, ttsUplink } from "../support/messages";
-
-export const API_TOKEN = "api-token-0123456789abcdef";
+import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
 
 describe("api and webhook tokens", () => {
   let test: TestDatabase;
