@@ -34,6 +34,8 @@ export interface AppOptions {
   apiTokens?: string[];
   bodyLimit?: number;
   batchMax?: number;
+  /** Transactions in flight at once; by default 4 on PostgreSQL, 1 on PGlite (which runs one at a time). */
+  writeConcurrency?: number;
   /** Where accepted records wait while the database is unavailable; without it they are refused (503). */
   spool?: Spool;
   /** How long a batch may take before it is spooled instead. */
@@ -79,6 +81,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
     },
     {
       maxBatch: options.batchMax ?? 500,
+      concurrency: options.writeConcurrency ?? (db.kind === "postgres" ? 4 : 1),
       spool: options.spool,
       timeoutMs: options.writeTimeoutMs ?? 3000,
       ready: options.databaseReady,

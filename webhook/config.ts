@@ -16,6 +16,8 @@ export interface Config {
   apiTokens: string[] | undefined;
   bodyLimit: number;
   batchMax: number;
+  /** Transactions in flight at once; undefined → by database (PostgreSQL 4, PGlite 1). */
+  writeConcurrency: number | undefined;
   poolSize: number;
   /** Most bytes the spool may hold while the database is unavailable. */
   spoolMaxBytes: number;
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
+    writeConcurrency: env.WRITE_CONCURRENCY ? integer(env, "WRITE_CONCURRENCY", 1, 1, 64) : undefined,
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),

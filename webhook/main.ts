@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
   closers.push(() => spool.close());
   const app = await buildApp({
-    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
