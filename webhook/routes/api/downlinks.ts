@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { ApiError } from "../../api/errors";
 import type { DownlinkService } from "../../downlinks/service";
+import { DevEuiParams } from "./params";
 
-export const DevEuiParams = Type.Object({ devEui: Type.String({ pattern: "^[0-9A-Fa-f]{16}$" }) });
 
 const SendBody = Type.Object({
   data: Type.Record(Type.String(), Type.Unknown()),
