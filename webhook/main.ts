@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       resolve();
     }, ms).unref();
   })]);
-  closers.push(() => atMost(2000, "the database", db.close()));
+  closers.push(() => atMost(1500, "the database", db.close()));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
   // Fastify waits for requests in flight, then the writer commits or spools what they brought (each
   // write is bounded by WRITE_TIMEOUT_MS); background work still waiting on the database is left behind.
-  closers.push(() => atMost(5000, "the service", app.close()));
+  closers.push(() => atMost(4000, "the service", app.close()));
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
   }, (error: Error) => {
