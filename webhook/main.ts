@@ -40,6 +40,8 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
   Management API:    ${base}/api/...
     Header             ${api}
 
+  Console:           ${base}/   (sign in with the api token)
+
   Downlinks:
     The Things Stack   ${config.downlinks.tts
       ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
@@ -70,7 +72,12 @@ async function main(): Promise<void> {
   });
 
   const { db, description } = await openDatabase(config);
-  closers.push(() => db.close());
+  // A database that does not answer (a dead link) holds its connections until their query timeout:
+  // they are left behind rather than awaited, as what was accepted is committed or spooled by then.
+  closers.push(() => Promise.race([db.close(), new Promise<void>((resolve) => setTimeout(() => {
+    log.info("the database did not close within 2 s; leaving its connections");
+    resolve();
+  }, 2000).unref())]));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
   closers.push(() => spool.close());
   const app = await buildApp({
-    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
