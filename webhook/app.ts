@@ -5,7 +5,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
-import { applyDownlinkEvents } from "./downlinks/events";
 import type { RetryPolicy } from "./downlinks/sender";
 import { createDownlinkService, type DownlinkService } from "./downlinks/service";
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
@@ -21,7 +20,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { acceptBatch } from "./store/accept";
+import { storeRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
@@ -35,6 +34,8 @@ export interface AppOptions {
   apiTokens?: string[];
   bodyLimit?: number;
   batchMax?: number;
+  /** Transactions in flight at once; by default 4 on PostgreSQL, 1 on PGlite (which runs one at a time). */
+  writeConcurrency?: number;
   /** Where accepted records wait while the database is unavailable; without it they are refused (503). */
   spool?: Spool;
   /** How long a batch may take before it is spooled instead. */
@@ -70,10 +71,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
   return new BatchWriter(
     async (records) => {
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
-      const { result, moved } = await db.transaction(async (tx) => {
-        const result = await acceptBatch(tx, records);
-        return { result, moved: await applyDownlinkEvents(tx, records) };
-      });
+      const { moved, ...result } = await db.transaction((tx) => storeRecords(tx, records));
       metrics.decodeErrors.inc(result.decodeErrors);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
@@ -83,6 +81,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
     },
     {
       maxBatch: options.batchMax ?? 500,
+      concurrency: options.writeConcurrency ?? (db.kind === "postgres" ? 4 : 1),
       spool: options.spool,
       timeoutMs: options.writeTimeoutMs ?? 3000,
       ready: options.databaseReady,

@@ -9,6 +9,12 @@ import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
+const POLICY_TEXT: Record<Config["airtimePolicy"], string> = {
+  "duty-cycle": "periods below the plug's 1 % duty-cycle minimum are refused",
+  "ttn-fair-use": "periods below the duty-cycle minimum or over TTN's 30 s of airtime a day are refused",
+  none: "no period is refused; answers still warn",
+};
+
 function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
   const base = `http://${host}:${config.port}`;
@@ -43,6 +49,7 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
     ChirpStack         ${config.downlinks.chirpstack
       ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
       : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
+    Keep-alive periods AIRTIME_POLICY=${config.airtimePolicy}: ${POLICY_TEXT[config.airtimePolicy]} (without "force": true)
 
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
@@ -65,7 +72,12 @@ async function main(): Promise<void> {
   });
 
   const { db, description } = await openDatabase(config);
-  closers.push(() => db.close());
+  // A database that does not answer (a dead link) holds its connections until their query timeout:
+  // they are left behind rather than awaited, as what was accepted is committed or spooled by then.
+  closers.push(() => Promise.race([db.close(), new Promise<void>((resolve) => setTimeout(() => {
+    log.info("the database did not close within 2 s; leaving its connections");
+    resolve();
+  }, 2000).unref())]));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
@@ -73,7 +85,7 @@ async function main(): Promise<void> {
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
   closers.push(() => spool.close());
   const app = await buildApp({
-    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },

@@ -5,8 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../webhook/config";
 import { grpcTarget } from "../../webhook/downlinks/chirpstack";
+import { insertDownlink, markPushed, markPushFailed, nextDueInMs } from "../../webhook/downlinks/store";
 import { API_TOKEN, type ApiApp, startApiApp } from "../support/api-app";
-import { DATABASES } from "../support/databases";
+import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { chirpstackAck, chirpstackTxAck, ttsDownlinkEvent } from "../support/downlink-events";
 import { chirpstackUplink, TOKEN, ttsUplink } from "../support/messages";
 import { chirpstackStandIn, type ChirpStackStandIn, ttsStandIn, type TtsStandIn, until } from "../support/network-apis";
@@ -375,6 +376,30 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
         expect(metrics).toContain(`webhook_downlink_pushes_total{network="${network}",outcome="failed"} 1`);
       }
     });
+  });
+});
+
+describe.each(DATABASES)("the sender's schedule on %s", (_name, factory) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await migratedDatabase(factory);
+    await test.db.query("INSERT INTO devices (dev_eui, network, first_seen) VALUES ('70b3d52dd30050a1', 'ttn', now())");
+  });
+  afterAll(() => test.drop());
+
+  it("waits for nothing when nothing is queued, and until the next try when one is", async () => {
+    // An empty queue must not read as "due now": the sender would spin.
+    expect(await nextDueInMs(test.db)).toBeNull();
+    const downlink = await insertDownlink(test.db, {
+      devEui: "70b3d52dd30050a1", network: "ttn", fPort: 1, bytes: Uint8Array.of(0xc1, 1), data: { setRelayState: 1 }, confirmed: false, purpose: "api", ref: null,
+    });
+    expect(await nextDueInMs(test.db)).toBe(0);
+    await markPushFailed(test.db, downlink.id, "refused", 5000);
+    const ms = await nextDueInMs(test.db);
+    expect(ms).toBeGreaterThan(4000);
+    expect(ms).toBeLessThanOrEqual(5000);
+    await markPushed(test.db, downlink.id, "ref-1");
+    expect(await nextDueInMs(test.db)).toBeNull();
   });
 });
 

@@ -219,6 +219,14 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     expect(allowed.body.warnings).toEqual([expect.stringMatching(/^10 min uses 213\.5 s of airtime a day at SF12 .* its minimum is 71\.2 min$/)]);
   });
 
+  it("warns on TTS when a plug has had more than TTN's 10 downlinks a day", async () => {
+    const { devEui, deviceId } = await ttsPlug(7);
+    for (let i = 1; i <= 10; i++) expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).body.warnings).toEqual([]);
+    expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).body.warnings)
+      .toEqual(["this plug has had more than 10 downlinks in 24 h: TTN's fair-use policy allows 10 a day"]);
+    await until(() => pushesTo(deviceId).length === 11, "11 pushes");
+  });
+
   it("applies AIRTIME_POLICY=ttn-fair-use: refuses what breaks the 30 s a day", async () => {
     const { devEui } = await ttsPlug(12);
     const strict: FastifyInstance = await buildApp({ db: app.db, tokens: [TOKEN], apiTokens: [API_TOKEN], airtimePolicy: "ttn-fair-use", keepalive: { intervalMs: 60 * MINUTE } });
@@ -230,6 +238,22 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
       await strict.close();
     }
     expect((await device(devEui)).keepalive.desired).toBeNull();
+  });
+
+  it("answers 409 naming the settings to configure when the plug's network has no downlink route, and records nothing", async () => {
+    const devEui = "70b3d52dd3030001";
+    expect(await app.ingest("/chirpstack?event=up", chirpstackUplink({ devEui, time: new Date().toISOString() }))).toBe(200);
+    // The same database, served by an instance configured with no downlink route.
+    const unrouted: FastifyInstance = await buildApp({ db: app.db, tokens: [TOKEN], apiTokens: [API_TOKEN], keepalive: { intervalMs: 60 * MINUTE } });
+    try {
+      const answer = await unrouted.inject({ method: "PUT", url: `/api/devices/${devEui}/keepalive`, headers: { authorization: `Bearer ${API_TOKEN}` }, payload: { minutes: 15 } });
+      expect(answer.statusCode).toBe(409);
+      expect(answer.json()).toMatchObject({ statusCode: 409, error: "Conflict", message: expect.stringContaining("set CHIRPSTACK_API_URL and CHIRPSTACK_API_TOKEN") });
+    } finally {
+      await unrouted.close();
+    }
+    expect((await device(devEui)).keepalive).toMatchObject({ desired: null, state: "unknown" });
+    expect(await downlinksOf(devEui)).toEqual([]);
   });
 
   it("refuses every bad request with a message naming what is wrong, and sends nothing", async () => {
@@ -282,24 +306,8 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
 
     const byApplication = await app.api("PUT", "/keepalive", { minutes: 11, application: "energy" });
     expect(byApplication.status).toBe(202);
-    // The ChirpStack application holds one plug (the ChirpStack test's).
-    expect(byApplication.body.results).toEqual([{ devEui: "70b3d52dd3020001", status: 202, downlink: expect.objectContaining({ bytes: "020b12", network: "chirpstack" }), warnings: [] }]);
-  });
-});
-
-describe.each(DATABASES)("keep-alive without a downlink route on %s", (_name, factory) => {
-  let app: ApiApp;
-  beforeAll(async () => {
-    app = await startApiApp(factory, { keepalive: { intervalMs: 60 * MINUTE } });
-  });
-  afterAll(() => app?.close());
-
-  it("answers 409 naming the settings to configure, and records nothing", async () => {
-    const devEui = "70b3d52dd3030001";
-    expect(await app.ingest("/chirpstack?event=up", chirpstackUplink({ devEui }))).toBe(200);
-    const answer = await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 });
-    expect(answer).toMatchObject({ status: 409, body: { statusCode: 409, error: "Conflict" } });
-    expect(answer.body.message).toContain("CHIRPSTACK_API_URL");
-    expect((await app.api("GET", `/devices/${devEui}`)).body.keepalive).toMatchObject({ desired: null, state: "unknown" });
+    // The ChirpStack application holds the plugs of the ChirpStack and 409 tests, and only those.
+    const chirpstackResult = (devEui: string) => ({ devEui, status: 202, downlink: expect.objectContaining({ bytes: "020b12", network: "chirpstack" }), warnings: [] });
+    expect(byApplication.body.results).toEqual([chirpstackResult("70b3d52dd3020001"), chirpstackResult("70b3d52dd3030001")]);
   });
 });
