@@ -30,8 +30,11 @@ export interface UplinkOutput {
   errors?: string[];
 }
 
-/** Reads every message of a payload, merging their fields into `data` if given; never throws on a byte array. */
-export function readMessages(bytes: Bytes, data?: Fields): ReadResult {
+/**
+ * Reads every message of a payload, merging their fields into `data` if given; never throws on a byte array.
+ * `fPort`, when given, is checked too (the service passes the uplink's, so the warning is stored with it).
+ */
+export function readMessages(bytes: Bytes, data?: Fields, fPort?: unknown): ReadResult {
   var messages: DecodedMessage[] = [];
   var warnings: string[] = [];
   var errors: string[] = [];
@@ -56,6 +59,7 @@ export function readMessages(bytes: Bytes, data?: Fields): ReadResult {
     read(bytes, at, row, messages, warnings, data);
   }
   if (!messages.length && !errors.length) errors.push(n ? "no known message" : "empty payload");
+  if (fPort !== undefined && fPort !== 2) warnings.push("fPort " + describe(fPort) + ": expected 2; decoded anyway");
   return { messages: messages, warnings: warnings, errors: errors };
 }
 
@@ -82,8 +86,7 @@ export function decodeUplink(input: UplinkInput): UplinkOutput {
     var fPort = input.fPort;
     // The straight path of nearly every uplink: a keep-alive alone on fPort 2, with nothing to warn about.
     if (b.length === 12 && b[0] === 1 && b[11] < 2 && (fPort === 2 || fPort === undefined)) return { data: keepAlive(b, 1) };
-    var result = readMessages(b, data);
-    if (fPort !== undefined && fPort !== 2) result.warnings.push("fPort " + describe(fPort) + ": expected 2; decoded anyway");
+    var result = readMessages(b, data, fPort);
     return withProblems({ data: data }, result.warnings, result.errors);
   } catch (e) {
     return { data: data, errors: [INTERNAL_ERROR + String(e)] };

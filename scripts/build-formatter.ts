@@ -12,7 +12,7 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { ve
 /** The entry points: the contract's global functions (contract.md §1). */
 export const ENTRY_POINTS = ["decodeUplink", "encodeDownlink", "decodeDownlink", "Decode", "Encode", "Decoder", "Encoder"] as const;
 
-const LIMIT = 40960;
+export const LIMIT = 40960;
 /** The size this project holds the bundle to: every ChirpStack call parses it again. */
 export const BUDGET = 8192;
 
@@ -49,8 +49,4 @@ export async function buildFormatter(): Promise<number> {
   const size = statSync(FORMATTER_BUNDLE).size;
   if (size > LIMIT) throw new Error(`dist/formatter.js is ${size} bytes: over the ${LIMIT}-byte limit of The Things Stack`);
   return size;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(`dist/formatter.js: ${await buildFormatter()} bytes (budget ${BUDGET}, TTS limit ${LIMIT})`);
 }

@@ -1,6 +1,8 @@
-// The bundle tests read dist/formatter.js: build it from the current source first, never test a stale one.
+// Tests read dist/formatter.js and start build/main.js: build both from the current source first, never
+// test a stale one.
 import { buildFormatter } from "../scripts/build-formatter";
+import { buildService } from "../scripts/build-service";
 
 export default async function setup(): Promise<void> {
-  await buildFormatter();
+  await Promise.all([buildFormatter(), buildService()]);
 }

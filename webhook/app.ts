@@ -1,23 +1,41 @@
-// The Fastify app: ingest routes behind bearer-token auth, health and metrics, one batching writer.
+// The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
+// signed in with an api token); health and metrics; one batching writer.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
-import type { IngestRecord } from "./ingest/records";
+import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
+import type { RetryPolicy } from "./downlinks/sender";
+import { createDownlinkService, type DownlinkService } from "./downlinks/service";
+import { type TtsSettings, TtsRoute } from "./downlinks/tts";
+import type { AirtimePolicy } from "./keepalive/policy";
+import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
+import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
+import { consoleRoutes } from "./console/routes";
+import { securityHeaders } from "./console/security-headers";
+import { registerSessions, sessionRoutes } from "./console/sessions";
+import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
+import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { writeBatch } from "./store/batch";
+import { storeRecords } from "./store/accept";
+import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
 import { tokenMatcher } from "./tokens";
 
 export interface AppOptions {
   db: Database;
+  /** Webhook (ingest) tokens: /ttn and /chirpstack only. */
   tokens: string[];
+  /** Api tokens: /api only; none → every /api call is refused. */
+  apiTokens?: string[];
   bodyLimit?: number;
   batchMax?: number;
+  /** Transactions in flight at once; by default 4 on PostgreSQL, 1 on PGlite (which runs one at a time). */
+  writeConcurrency?: number;
   /** Where accepted records wait while the database is unavailable; without it they are refused (503). */
   spool?: Spool;
   /** How long a batch may take before it is spooled instead. */
@@ -27,24 +45,43 @@ export interface AppOptions {
   /** Requests per minute and address allowed without a valid token (guessing tokens, scanners). */
   unauthenticatedPerMinute?: number;
   logger?: FastifyServerOptions["logger"];
+  /** Downlink routes (contract §4); without `tts`, TTS downlinks use the headers its webhook calls carry. */
+  downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
+  /** Keep-alive periods the API refuses without `force`; default duty-cycle. */
+  airtimePolicy?: AirtimePolicy;
+  /** The keep-alive reconciler's retries, pace and clock. */
+  keepalive?: Pick<KeepaliveOptions, "retry" | "intervalMs" | "now">;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Keep-alive management: what PUT …/keepalive calls, and the reconciler. */
+    keepalive: KeepaliveService;
+  }
 }
 
 export interface Ingest {
-  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool. */
-  write(record: IngestRecord): ReturnType<BatchWriter["write"]>;
+  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool or quarantined. */
+  write(record: Received): ReturnType<BatchWriter["write"]>;
   metrics: Metrics;
 }
 
-function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger): BatchWriter {
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService): BatchWriter {
   const { db } = options;
   return new BatchWriter(
     async (records) => {
-      const result = await db.transaction((tx) => writeBatch(tx, records));
+      // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
+      const { moved, ...result } = await db.transaction((tx) => storeRecords(tx, records));
       metrics.decodeErrors.inc(result.decodeErrors);
-      return result.outcomes;
+      result.written.forEach((w, i) => {
+        if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
+      });
+      downlinks.announce(moved);
+      return result.written;
     },
     {
       maxBatch: options.batchMax ?? 500,
+      concurrency: options.writeConcurrency ?? (db.kind === "postgres" ? 4 : 1),
       spool: options.spool,
       timeoutMs: options.writeTimeoutMs ?? 3000,
       ready: options.databaseReady,
@@ -58,11 +95,11 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
       },
       onSpooled: (size) => metrics.spooled.inc(size),
       onReplayed: (size) => metrics.replayed.inc(size),
-      onRejected: (record, error) => {
-        metrics.rejected.inc();
-        // Logged whole, so it can be inspected and stored by hand.
-        log.error({ err: error, record: { ...record, payload: record.type === "uplink" && record.payload ? Buffer.from(record.payload).toString("hex") : undefined } },
-          "the database refused a spooled record; it is set aside");
+      quarantine: (record, reason, sqlstate) => db.transaction((tx) => quarantine(tx, [{ record, reason, sqlstate }])),
+      setAside: options.spool && ((record, reason) => setAside(setAsidePath(options.spool!.dir), record, reason)),
+      onQuarantined: (record, reason, keptIn) => {
+        metrics.quarantined.inc({ network: record.network, cause: "data_error", kept_in: keptIn });
+        log.error({ reason, keptIn, devEui: record.devEui, dedupKey: record.dedupKey }, "the database refused a record; it is quarantined");
       },
     },
   );
@@ -71,7 +108,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
-    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization"] } : options.logger ?? false,
+    logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
@@ -98,49 +135,48 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
   const metrics = createMetrics(spoolDepth);
-  const writer = createWriter(options, metrics, app.log);
+  const tts = new TtsRoute(options.downlinks?.tts);
+  const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
+  const downlinks = createDownlinkService({
+    db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
+    onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
+  });
+  const keepalive = createKeepaliveService({
+    db: options.db, downlinks, policy: options.airtimePolicy ?? "duty-cycle", log: app.log, ready: options.databaseReady, ...options.keepalive,
+  });
+  app.decorate("keepalive", keepalive);
+  const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {
     await writer.flush();
     await writer.close();
+    await keepalive.close();
+    await downlinks.close();
   });
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
   });
 
+  await securityHeaders(app);
+  await registerSessions(app);
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
-  const matches = tokenMatcher(options.tokens);
-  const authorized = (request: FastifyRequest) => {
-    const token = request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    return token !== undefined && matches(token);
-  };
+  await app.register(formatterRoute);
+  const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
+  // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
+  // must not be able to switch plugs (contract §4).
+  const ingestToken = tokenMatcher(options.tokens);
   await app.register(async (ingestScope) => {
-    await ingestScope.register(rateLimit, { global: false });
-    // Only callers without a valid token are counted: a network server's traffic is never limited.
-    const limitUnauthenticated = ingestScope.rateLimit({
-      max: options.unauthenticatedPerMinute ?? 60,
-      timeWindow: 60_000,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: "Too Many Requests",
-        message: `too many requests without a valid token from this address; retry in ${context.after}`,
-      }),
+    await bearerAuth(ingestScope, {
+      authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
+      unauthenticatedPerMinute, realm: "16aspm-webhook",
     });
-    ingestScope.addHook("onRequest", async (request, reply) => {
-      if (authorized(request)) return;
-      // The limiter throws its 429 answer (a plain object) once the address is over the limit.
-      const limited = await limitUnauthenticated.call(ingestScope, request, reply).then(() => null, (answer: { statusCode: number }) => answer);
-      if (limited) return reply.code(limited.statusCode).send(limited);
-      reply.header("www-authenticate", 'Bearer realm="16aspm-webhook"');
-      return reply.code(401).send({
-        statusCode: 401,
-        error: "Unauthorized",
-        message: request.headers.authorization ? "invalid bearer token" : "missing Authorization: Bearer <token> header",
-      });
-    });
-    await ingestScope.register(ttnRoutes, { ingest });
+    await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks, keepalive });
+  // The console signs in with an api token; its pages then call /api with the session.
+  await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+  await app.register(consoleRoutes);
   return app;
 }

@@ -1,5 +1,8 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
+import type { ChirpStackSettings } from "./downlinks/chirpstack";
+import type { TtsSettings } from "./downlinks/tts";
+import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
 export interface Config {
   port: number;
@@ -7,10 +10,14 @@ export interface Config {
   /** PostgreSQL URL; undefined → PGlite under dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Configured bearer tokens; undefined → one is generated and kept in dataDir. */
+  /** Configured webhook (ingest) tokens; undefined → one is generated and kept in dataDir. */
   tokens: string[] | undefined;
+  /** Configured api tokens (/api, the console); undefined → one is generated and kept in dataDir. */
+  apiTokens: string[] | undefined;
   bodyLimit: number;
   batchMax: number;
+  /** Transactions in flight at once; undefined → by database (PostgreSQL 4, PGlite 1). */
+  writeConcurrency: number | undefined;
   poolSize: number;
   /** Most bytes the spool may hold while the database is unavailable. */
   spoolMaxBytes: number;
@@ -19,6 +26,10 @@ export interface Config {
   /** Requests per minute and address allowed without a valid token. */
   unauthenticatedPerMinute: number;
   logLevel: string;
+  /** Downlink routes; without tts, TTS downlinks use the X-Downlink-* headers of its webhook calls. */
+  downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
+  /** Which keep-alive periods the API refuses without `force` (contract §4). */
+  airtimePolicy: AirtimePolicy;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -31,25 +42,76 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  let tokens: string[] | undefined;
-  if (env.WEBHOOK_TOKENS !== undefined && env.WEBHOOK_TOKENS.trim() !== "") {
-    tokens = env.WEBHOOK_TOKENS.split(",").map((t) => t.trim()).filter((t) => t !== "");
-    const short = tokens.findIndex((t) => t.length < 16);
-    if (short >= 0) throw new Error(`WEBHOOK_TOKENS: token ${short + 1} is shorter than 16 characters; use long random tokens`);
+function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === "") return undefined;
+  const tokens = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  // A token with a space in it cannot be sent as `Authorization: Bearer <token>`: it never matches.
+  const spaced = tokens.findIndex((t) => /\s/.test(t));
+  if (spaced >= 0) throw new Error(`${name}: token ${spaced + 1} contains whitespace, which an Authorization header cannot carry; separate tokens with commas`);
+  const short = tokens.findIndex((t) => t.length < 16);
+  if (short >= 0) throw new Error(`${name}: token ${short + 1} is shorter than 16 characters; use long random tokens`);
+  return tokens;
+}
+
+/** The variables of one group, all set or none; a partial group is refused by name. */
+function group<K extends string>(env: NodeJS.ProcessEnv, names: K[], purpose: string): Record<K, string> | undefined {
+  const set = names.filter((n) => env[n]?.trim());
+  if (set.length === 0) return undefined;
+  const missing = names.filter((n) => !set.includes(n));
+  if (missing.length > 0) throw new Error(`${set.join(", ")} set without ${missing.join(", ")}: ${purpose} needs all of ${names.join(", ")}`);
+  return Object.fromEntries(names.map((n) => [n, env[n]!.trim()])) as Record<K, string>;
+}
+
+function ttsSettings(env: NodeJS.ProcessEnv): TtsSettings | undefined {
+  const tts = group(env, ["TTS_API_URL", "TTS_API_KEY", "TTS_WEBHOOK_ID"], "sending downlinks through The Things Stack");
+  if (!tts) return undefined;
+  if (!/^https?:\/\/[^/]+/.test(tts.TTS_API_URL)) {
+    throw new Error(`TTS_API_URL=${JSON.stringify(tts.TTS_API_URL)}: expected the server's URL, e.g. https://eu1.cloud.thethings.network`);
   }
+  // The server's address, whether given with its /api/v3 path or not.
+  const apiUrl = tts.TTS_API_URL.replace(/\/+$/, "").replace(/\/api\/v3$/, "");
+  return { apiUrl, apiKey: tts.TTS_API_KEY, webhookId: tts.TTS_WEBHOOK_ID };
+}
+
+function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefined {
+  const cs = group(env, ["CHIRPSTACK_API_URL", "CHIRPSTACK_API_TOKEN"], "sending downlinks through ChirpStack");
+  if (!cs) return undefined;
+  if (!/^((https?):\/\/)?[^/:]+:\d+\/?$/.test(cs.CHIRPSTACK_API_URL)) {
+    throw new Error(`CHIRPSTACK_API_URL=${JSON.stringify(cs.CHIRPSTACK_API_URL)}: expected its gRPC API as host:port, or https://host:port for TLS`);
+  }
+  return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
+}
+
+function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
+  const text = env.AIRTIME_POLICY || "duty-cycle";
+  if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
+    throw new Error(`AIRTIME_POLICY=${JSON.stringify(text)}: expected one of ${AIRTIME_POLICIES.join(", ")}`);
+  }
+  return text as AirtimePolicy;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const tokens = tokenList(env, "WEBHOOK_TOKENS");
+  const apiTokens = tokenList(env, "API_TOKENS");
+  const shared = tokens?.find((t) => apiTokens?.includes(t));
+  if (shared !== undefined) throw new Error("API_TOKENS and WEBHOOK_TOKENS share a token: a network server's credentials must not be able to switch plugs");
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR || "./data"),
     tokens,
+    apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
+    writeConcurrency: env.WRITE_CONCURRENCY ? integer(env, "WRITE_CONCURRENCY", 1, 1, 64) : undefined,
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),
     unauthenticatedPerMinute: integer(env, "RATE_LIMIT_UNAUTHENTICATED", 60, 1, 1_000_000),
     logLevel: env.LOG_LEVEL || "info",
+    downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
+    airtimePolicy: airtimePolicy(env),
   };
 }

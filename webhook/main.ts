@@ -1,18 +1,29 @@
 // npm start: open the database, apply migrations, listen, and say what to configure where.
 import { join } from "node:path";
+import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app";
 import { type Config, loadConfig } from "./config";
 import { migrateWhenReachable } from "./db/migrate";
+import { lockDataDir } from "./db/data-dir-lock";
 import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
-function instructions(config: Config, tokens: Tokens, database: string): string {
+const POLICY_TEXT: Record<Config["airtimePolicy"], string> = {
+  "duty-cycle": "periods below the plug's 1 % duty-cycle minimum are refused",
+  "ttn-fair-use": "periods below the duty-cycle minimum or over TTN's 30 s of airtime a day are refused",
+  none: "no period is refused; answers still warn",
+};
+
+function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
   const base = `http://${host}:${config.port}`;
   const header = tokens.generatedFile
     ? `Authorization: Bearer ${tokens.tokens[0]}   (generated, kept in ${tokens.generatedFile}; set WEBHOOK_TOKENS to choose your own)`
     : `Authorization: Bearer <one of WEBHOOK_TOKENS>`;
+  const api = apiTokens.generatedFile
+    ? `Authorization: Bearer ${apiTokens.tokens[0]}   (generated, kept in ${apiTokens.generatedFile}; set API_TOKENS to choose your own)`
+    : `Authorization: Bearer <one of API_TOKENS>`;
   return `
 16ASPM webhook listening on ${base}  (database: ${database})
 
@@ -26,23 +37,64 @@ function instructions(config: Config, tokens: Tokens, database: string): string 
     Event endpoint URL ${base}/chirpstack
     Headers            ${header}
 
+  Management API:    ${base}/api/...
+    Header             ${api}
+
+  Console:           ${base}/   (sign in with the api token)
+
+  Downlinks:
+    The Things Stack   ${config.downlinks.tts
+      ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
+      : "through the X-Downlink-Push / X-Downlink-Apikey headers of the webhook's calls: set a downlink API key on the webhook, or TTS_API_URL, TTS_API_KEY and TTS_WEBHOOK_ID"}
+    ChirpStack         ${config.downlinks.chirpstack
+      ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
+      : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
+    Keep-alive periods AIRTIME_POLICY=${config.airtimePolicy}: ${POLICY_TEXT[config.airtimePolicy]} (without "force": true)
+
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
 }
 
+/** How long a stop may take before the process exits anyway: within the 10 s `docker stop` allows. */
+const STOP_DEADLINE_MS = 8000;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  const lock = lockDataDir(config.dataDir, "the webhook service");
+  // Closed in reverse order of opening on SIGTERM/SIGINT; whatever is still busy after the deadline
+  // is abandoned: accepted records are in the database or fsync'ed in the spool by then.
+  const closers: (() => Promise<void>)[] = [async () => lock.release()];
+  let log: Pick<Console, "info" | "error"> = console;
+  closeWithGrace({ delay: STOP_DEADLINE_MS, logger: { error: (message: unknown) => log.error(message) } }, async ({ signal, err }) => {
+    if (err) log.error(err);
+    else log.info(`${signal ?? "exit"}: no new requests; committing what was accepted`);
+    for (const close of closers.reverse()) await close();
+  });
+
   const { db, description } = await openDatabase(config);
+  // A database that does not answer (a dead link) holds its connections until their query timeout:
+  // they are left behind rather than awaited, as what was accepted is committed or spooled by then.
+  closers.push(() => Promise.race([db.close(), new Promise<void>((resolve) => setTimeout(() => {
+    log.info("the database did not close within 2 s; leaving its connections");
+    resolve();
+  }, 2000).unref())]));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
-  const tokens = await resolveTokens(config.tokens, config.dataDir);
+  const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
+  const apiTokens = await resolveTokens(config.apiTokens, config.dataDir, "api-token");
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
+  closers.push(() => spool.close());
   const app = await buildApp({
-    db, tokens: tokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
+    downlinks: config.downlinks,
+    airtimePolicy: config.airtimePolicy,
   });
+  log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
+  // Fastify waits for requests in flight, then the writer commits or spools what they brought.
+  closers.push(() => app.close());
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
   }, (error: Error) => {
@@ -52,21 +104,8 @@ async function main(): Promise<void> {
   const { records } = spool.depth();
   if (records > 0) app.log.info({ records }, "replaying the spool left by the last run");
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info(`${signal}: no new requests; committing what was accepted`);
-    await app.close();
-    await spool.close();
-    await db.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-
   await app.listen({ port: config.port, host: config.host });
-  console.log(instructions(config, tokens, description));
+  console.log(instructions(config, tokens, apiTokens, description));
 }
 
 main().catch((error: unknown) => {

@@ -18,9 +18,14 @@ export function createMetrics(spoolDepth: () => SpoolDepth = () => ({ records: 0
     batchSize: new Histogram({ name: "webhook_batch_size", help: "Records per database transaction", buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
     spooled: new Counter({ name: "webhook_spooled_total", help: "Records written to the spool because the database could not take them", registers }),
     replayed: new Counter({ name: "webhook_replayed_total", help: "Spooled records replayed into the database", registers }),
-    rejected: new Counter({ name: "webhook_spool_rejected_total", help: "Spooled records the database refused for their content (logged, not retried)", registers }),
+    quarantined: new Counter({
+      name: "webhook_quarantined_total",
+      help: "Accepted records kept in quarantine (npm run quarantine): cause data_error (the database refused the content) or unknown_device (no DevEUI, device not known yet); kept_in table or file (set-aside)",
+      labelNames: ["network", "cause", "kept_in"], registers,
+    }),
     spoolRecords: new Gauge({ name: "webhook_spool_records", help: "Records in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().records); } }),
     spoolBytes: new Gauge({ name: "webhook_spool_bytes", help: "Bytes in the spool, waiting for the database", registers, collect() { this.set(spoolDepth().bytes); } }),
+    downlinkPushes: new Counter({ name: "webhook_downlink_pushes_total", help: "Downlinks handed to a network API: taken, refused or unreachable and to be retried, or failed after the last try", labelNames: ["network", "outcome"], registers }),
     databaseSeconds: new Histogram({ name: "webhook_database_seconds", help: "Duration of one batch transaction", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
   };
 }

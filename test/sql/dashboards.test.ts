@@ -1,7 +1,12 @@
 // The Grafana dashboard's SQL, run as Grafana would run it (macros and the device variable substituted)
 // against a migrated database holding a little of everything; and the read-only role Grafana logs in as.
-import { readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgres } from "../../webhook/db/database";
 import { migrate } from "../../webhook/db/migrate";
@@ -12,6 +17,10 @@ import { keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepal
 
 interface Target { rawSql: string; format: "table" | "time_series" }
 interface Panel { id: number; title: string; targets: Target[] }
+interface FieldConfig {
+  defaults: Record<string, unknown>;
+  overrides: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+}
 
 const dashboard = JSON.parse(readFileSync("dashboards/aspm16-energy.json", "utf8"));
 const panels: Panel[] = dashboard.panels;
@@ -23,11 +32,11 @@ const TO = new Date(Date.parse(FROM) + 3 * 86_400_000).toISOString();
 const at = (hours: number) => new Date(Date.parse(FROM) + hours * 3_600_000).toISOString();
 
 /** What Grafana's PostgreSQL data source sends for a query: its macros expanded, variables interpolated. */
-function asGrafanaSends(sql: string): string {
+function asGrafanaSends(sql: string, from = FROM, to = TO): string {
   const expanded = sql
-    .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${FROM}' AND '${TO}'`)
-    .replace(/\$__timeFrom\(\)/g, `'${FROM}'`)
-    .replace(/\$__timeTo\(\)/g, `'${TO}'`)
+    .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${from}' AND '${to}'`)
+    .replace(/\$__timeFrom\(\)/g, `'${from}'`)
+    .replace(/\$__timeTo\(\)/g, `'${to}'`)
     .replace(/\$device\b/g, DEVICE);
   // A macro or variable this function does not know would reach PostgreSQL as a syntax error: say so.
   expect(expanded, `unexpanded macro or variable in: ${sql}`).not.toMatch(/\$(?!\d)/);
@@ -85,22 +94,61 @@ describe.each(DATABASES)("the Grafana dashboard on %s", (_name, factory) => {
     expect((await run(11)).map((r) => r.dev_eui)).toEqual(["a1b2c3d4e5f60002", DEVICE]);
     expect((await run(14))[0]).toMatchObject({ dev_eui: "a1b2c3d4e5f60002", source: "manual", relay_on: true });
   });
+
+  // Grafana's "last 7 days" starts mid-day: the stat must count the same days as the bars beside it.
+  it("totals in 'Fleet energy in range' the days 'Fleet energy per day' draws, for a range starting mid-day", async () => {
+    const sql = (id: number) => panels.find((p) => p.id === id)!.targets[0].rawSql;
+    for (const [from, to] of [[at(13), TO], [at(30.5), at(60)], [FROM, at(47)]]) {
+      const bars = (await test.db.query<{ kWh: string }>(asGrafanaSends(sql(5), from, to))).rows;
+      const [stat] = (await test.db.query<{ kWh: string }>(asGrafanaSends(sql(2), from, to))).rows;
+      const barSum = bars.reduce((sum, bar) => sum + Number(bar.kWh), 0);
+      expect(bars.length, `${from} .. ${to}`).toBeGreaterThan(0);
+      expect(Number(stat.kWh), `${from} .. ${to}`).toBeCloseTo(barSum, 9);
+    }
+  });
 });
 
-// The compose PostgreSQL runs dashboards/postgres/grafana-reader.sql before the first migration.
-describe.runIf(process.env.TEST_DATABASE_URL)("Grafana's read-only role on PostgreSQL", () => {
+describe("the Grafana dashboard's units and data source", () => {
+  it("draws voltage and current on their own axes, in volt and mamp", () => {
+    const panel = panels.find((p) => p.title.startsWith("Voltage and current")) as Panel & { fieldConfig: FieldConfig };
+    const columns = [...panel.targets[0].rawSql.matchAll(/AS "([^"]+)"/g)].map((m) => m[1]);
+    const unitOf = (column: string) => {
+      const override = panel.fieldConfig.overrides.find((o) => o.matcher.id === "byName" && o.matcher.options === column);
+      const property = (id: string) => override?.properties.find((p) => p.id === id)?.value ?? (panel.fieldConfig.defaults as Record<string, unknown>)[id];
+      return { unit: property("unit"), axis: property("custom.axisPlacement") ?? "auto" };
+    };
+    expect(columns.filter((c) => c.endsWith(" V")).map(unitOf)).toEqual(Array(3).fill({ unit: "volt", axis: "auto" }));
+    expect(columns.filter((c) => c.endsWith(" mA")).map(unitOf)).toEqual([{ unit: "mamp", axis: "right" }]);
+  });
+
+  // The versions Grafana's PostgreSQL data source editor offers (grafana/grafana, public/app/plugins/datasource/
+  // grafana-postgresql-datasource/configuration/ConfigurationEditor.tsx, postgresVersions): another number shows blank.
+  it("names a postgresVersion Grafana's editor knows", () => {
+    const { datasources } = parseYaml(readFileSync("dashboards/provisioning/datasources/aspm16.yaml", "utf8"));
+    expect([900, 901, 902, 903, 904, 905, 906, 1000, 1100, 1200, 1300, 1400, 1500]).toContain(datasources[0].jsonData.postgresVersion);
+  });
+});
+
+// The compose PostgreSQL runs dashboards/postgres/grafana-reader.sql with psql before the first migration
+// (dashboards/postgres/init-grafana-reader.sh); a person may run it again, e.g. to change the password.
+const psql = spawnSync("psql", ["--version"]).status === 0;
+describe.runIf(process.env.TEST_DATABASE_URL && psql)("Grafana's read-only role on PostgreSQL (needs TEST_DATABASE_URL and psql)", () => {
   const role = `grafana_reader_${randomBytes(4).toString("hex")}`;
   const server = process.env.TEST_DATABASE_URL!;
   let test: TestDatabase;
+  let dir: string;
+
+  /** Runs the script as the init script does; a random role name keeps concurrent runs apart. */
+  const runScript = (password: string) => {
+    const file = join(dir, "grafana-reader.sql");
+    writeFileSync(file, readFileSync("dashboards/postgres/grafana-reader.sql", "utf8").replaceAll("grafana_reader", role));
+    return execFileSync("psql", ["-v", "ON_ERROR_STOP=1", "-v", `reader_password=${password}`, "-q", "-d", test.url!, "-f", file], { encoding: "utf8", stdio: "pipe" });
+  };
 
   beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "aspm16-reader-"));
     test = await freshPostgres(server);
-    const dbName = new URL(test.url!).pathname.slice(1);
-    const script = readFileSync("dashboards/postgres/grafana-reader.sql", "utf8")
-      .replaceAll("grafana_reader", role)
-      .replace(":'reader_password'", "'test-password'")
-      .replace(':"DBNAME"', dbName);
-    await test.db.session((s) => s.exec(script));
+    runScript("first-password");
     await migrate(test.db);
     await storeKeepAlives(test.db, DEVICE, [{ time: "2026-11-20T10:00:00Z", energyWh: 1 }]);
   });
@@ -109,6 +157,23 @@ describe.runIf(process.env.TEST_DATABASE_URL)("Grafana's read-only role on Postg
     const admin = postgres(server, 1);
     await admin.query(`DROP ROLE IF EXISTS ${role}`);
     await admin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Whether the role's stored SCRAM verifier is that of `password` (the server here trusts every login). */
+  const hasPassword = async (password: string) => {
+    const { rows } = await test.db.query<{ secret: string }>("SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1", [role]);
+    const [, iterations, salt, storedKey] = rows[0].secret.match(/^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):/)!;
+    const salted = pbkdf2Sync(password, Buffer.from(salt, "base64"), Number(iterations), 32, "sha256");
+    const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+    return createHash("sha256").update(clientKey).digest("base64") === storedKey;
+  };
+
+  it("can be run twice, the second run setting the password it is given", async () => {
+    expect(await hasPassword("first-password")).toBe(true);
+    runScript("second-password");
+    expect(await hasPassword("second-password")).toBe(true);
+    expect(await hasPassword("first-password")).toBe(false);
   });
 
   it("reads the tables and views the migrations made after it, and cannot write", async () => {

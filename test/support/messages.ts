@@ -9,6 +9,8 @@ const { Struct } = structPb;
 const { Timestamp } = timestampPb;
 
 export const TOKEN = "test-token-0123456789abcdef";
+/** An api token (/api only), never a webhook token. */
+export const API_TOKEN = "api-token-0123456789abcdef";
 export const KEEP_ALIVE_B64 = Buffer.from("011C034A241805D9E7195201", "hex").toString("base64");
 
 export function b64(hexText: string): string {

@@ -3,13 +3,14 @@ import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { IngestRecord, Outcome } from "../../webhook/ingest/records";
+import type { IngestRecord, Outcome, Received, Written } from "../../webhook/ingest/records";
 import { Spool, SpoolFullError } from "../../webhook/store/spool";
 import { BatchWriter } from "../../webhook/store/writer";
 import { uplinkRecord } from "../support/keepalives";
 
 const record = (n: number): IngestRecord => uplinkRecord("70b3d52dd3000abc", new Date(Date.UTC(2026, 10, 1) + n * 1000).toISOString(), new Uint8Array([0x12, n & 0xff]), n);
-const keys = (records: IngestRecord[]) => records.map((r) => r.dedupKey);
+const keys = (records: Received[]) => records.map((r) => r.dedupKey);
+const as = (outcome: Outcome): Written => ({ outcome });
 const until = async (condition: () => boolean) => {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(condition()).toBe(true);
@@ -86,19 +87,19 @@ describe("BatchWriter with a spool", () => {
     const writer = new BatchWriter(async (records) => {
       if (!up) throw refused();
       stored.push(...keys(records));
-      return records.map((): Outcome => "stored");
+      return records.map(() => as("stored"));
     }, { maxBatch: 3, spool, timeoutMs: 1000 });
 
     const outcomes = await Promise.all(Array.from({ length: 7 }, (_, i) => writer.write(record(i))));
-    expect(outcomes).toEqual(Array(7).fill("spooled"));
+    expect(outcomes).toEqual(Array(7).fill(as("spooled")));
     expect(spool.depth().records).toBe(7);
     // While the database is down, new writes go straight to the spool, after the older ones.
-    expect(await writer.write(record(7))).toBe("spooled");
+    expect(await writer.write(record(7))).toEqual(as("spooled"));
 
     up = true;
     await until(() => spool.depth().records === 0);
     expect(stored).toEqual(keys(Array.from({ length: 8 }, (_, i) => record(i))));
-    expect(await writer.write(record(8))).toBe("stored");
+    expect(await writer.write(record(8))).toEqual(as("stored"));
     await writer.close();
     await spool.close();
   });
@@ -108,10 +109,10 @@ describe("BatchWriter with a spool", () => {
     let slow = true;
     const writer = new BatchWriter(async (records) => {
       if (slow) await new Promise((r) => setTimeout(r, 500));
-      return records.map((): Outcome => "stored");
+      return records.map(() => as("stored"));
     }, { maxBatch: 10, spool, timeoutMs: 50 });
     const start = performance.now();
-    expect(await writer.write(record(1))).toBe("spooled");
+    expect(await writer.write(record(1))).toEqual(as("spooled"));
     expect(performance.now() - start).toBeLessThan(400);
     slow = false;
     await until(() => spool.depth().records === 0);
@@ -119,7 +120,7 @@ describe("BatchWriter with a spool", () => {
     await spool.close();
   });
 
-  it("sets aside a spooled record the database refuses for its content, and replays the rest", async () => {
+  it("quarantines a spooled record the database refuses for its content, and replays the rest", async () => {
     const spool = await Spool.open(dir, 1 << 20);
     let up = false;
     const rejected: string[] = [];
@@ -128,8 +129,8 @@ describe("BatchWriter with a spool", () => {
       if (!up) throw refused();
       if (records.some((r) => r.dedupKey === record(2).dedupKey)) throw Object.assign(new Error("value out of range"), { code: "22003" });
       stored.push(...keys(records));
-      return records.map((): Outcome => "stored");
-    }, { maxBatch: 10, spool, timeoutMs: 1000, onRejected: (r) => rejected.push(r.dedupKey) });
+      return records.map(() => as("stored"));
+    }, { maxBatch: 10, spool, timeoutMs: 1000, quarantine: async (r) => void rejected.push(r.dedupKey) });
     await Promise.all([1, 2, 3].map((n) => writer.write(record(n))));
     up = true;
     await until(() => spool.depth().records === 0);
@@ -156,11 +157,11 @@ describe("BatchWriter with a spool", () => {
     const ready = new Promise<void>((resolve) => {
       migrated = resolve;
     });
-    const writer = new BatchWriter(async (records) => records.map((): Outcome => "stored"), { maxBatch: 10, spool, timeoutMs: 1000, ready });
-    expect(await writer.write(record(1))).toBe("spooled");
+    const writer = new BatchWriter(async (records) => records.map(() => as("stored")), { maxBatch: 10, spool, timeoutMs: 1000, ready });
+    expect(await writer.write(record(1))).toEqual(as("spooled"));
     migrated();
     await until(() => spool.depth().records === 0);
-    expect(await writer.write(record(2))).toBe("stored");
+    expect(await writer.write(record(2))).toEqual(as("stored"));
     await writer.close();
     await spool.close();
   });

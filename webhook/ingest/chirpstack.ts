@@ -1,9 +1,13 @@
 // ChirpStack v4 HTTP-integration events: JSON (protobuf JSON mapping) or protobuf, both brought to the
-// JSON shape and checked by one schema, then turned into records.
+// JSON shape and checked by one schema, then turned into records. Field types follow ChirpStack's
+// integration.proto; fields left out of the JSON (ChirpStack before API 4.1 left out defaults) mean
+// their default: fCnt 0, fPort 0, acknowledged false, level INFO.
+import common from "@chirpstack/chirpstack-api/common/common_pb.js";
+import gw from "@chirpstack/chirpstack-api/gw/gw_pb.js";
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
 import { type Static, Type } from "@sinclair/typebox";
-import type { IngestRecord } from "./records";
-import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, nowIso, Timestamp } from "./schema-common";
+import type { Received } from "./records";
+import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, Float, nowIso, Timestamp, Uint32 } from "./schema-common";
 
 export const CHIRPSTACK_EVENTS = ["up", "join", "ack", "txack", "log", "status", "location", "integration"] as const;
 export type ChirpStackEventName = (typeof CHIRPSTACK_EVENTS)[number];
@@ -21,17 +25,18 @@ export const ChirpStackEvent = Type.Object({
     deviceName: Type.Optional(Type.String()),
     applicationName: Type.Optional(Type.String()),
   }),
-  fCnt: Type.Optional(Type.Integer({ minimum: 0 })),
-  fPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+  fCnt: Type.Optional(Uint32),
+  fPort: Type.Optional(Uint32),
   data: Type.Optional(Base64),
   object: Type.Optional(AnyObject),
-  rxInfo: Type.Optional(Type.Array(Type.Object({ rssi: Type.Optional(Type.Number()), snr: Type.Optional(Type.Number()) }))),
+  // rssi is an int32 in integration.proto; a gateway bridge that reports fractions is taken too.
+  rxInfo: Type.Optional(Type.Array(Type.Object({ rssi: Type.Optional(Float), snr: Type.Optional(Float) }))),
   txInfo: Type.Optional(Type.Object({
-    frequency: Type.Optional(Type.Integer({ minimum: 0 })),
+    frequency: Type.Optional(Uint32),
     modulation: Type.Optional(Type.Object({
       lora: Type.Optional(Type.Object({
-        spreadingFactor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })),
-        bandwidth: Type.Optional(Type.Integer({ minimum: 0 })),
+        spreadingFactor: Type.Optional(Uint32),
+        bandwidth: Type.Optional(Uint32),
       })),
     })),
   })),
@@ -43,7 +48,35 @@ const KINDS: Record<Exclude<ChirpStackEventName, "up">, string> = {
   join: "join", ack: "downlink_ack", txack: "downlink_sent", log: "log", status: "status", location: "location", integration: "integration",
 };
 
-export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEvent): IngestRecord | string {
+// The enums of the integration events, by field name: stored by name, as ChirpStack's JSON writes them.
+const ENUMS: Record<string, object> = {
+  level: integration.LogLevel,
+  code: integration.LogCode,
+  codeRate: gw.CodeRate,
+  crcStatus: gw.CRCStatus,
+  source: common.LocationSource,
+  deviceClassEnabled: common.DeviceClass,
+};
+const ENUM_NAMES = Object.fromEntries(Object.entries(ENUMS).map(([field, values]) =>
+  [field, Object.fromEntries(Object.entries(values).map(([name, n]) => [n, name]))]));
+
+/** `value` with every enum number (protobuf, or JSON that used numbers) replaced by its name. */
+function enumNames(value: unknown, key = ""): unknown {
+  if (typeof value === "number") return ENUM_NAMES[key]?.[value] ?? value;
+  if (Array.isArray(value)) return value.map((v) => enumNames(v));
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, enumNames(v, k)]));
+}
+
+/** An event's data in one form, whatever the encoding: enums by name, left-out defaults filled in. */
+function eventData(event: ChirpStackEventName, data: Record<string, unknown>): Record<string, unknown> {
+  const named = enumNames(data) as Record<string, unknown>;
+  if (event === "log") return { level: "INFO", code: "UNKNOWN", ...named };
+  if (event === "ack") return { acknowledged: false, ...named };
+  return named;
+}
+
+export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEvent): Received | string {
   const info = body.deviceInfo;
   const device = {
     network: "chirpstack" as const,
@@ -53,7 +86,6 @@ export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEve
   };
   const time = body.time ?? nowIso();
   if (event === "up") {
-    if (!body.deduplicationId) return "body/deduplicationId is required for event=up";
     const payload = decodePayload(body.data, "body/data");
     if (typeof payload === "string") return payload;
     const rx = body.rxInfo ?? [];
@@ -61,9 +93,10 @@ export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEve
       type: "uplink",
       ...device,
       receivedAt: time,
-      dedupKey: `chirpstack:${body.deduplicationId}`,
-      fCnt: body.fCnt ?? null,
-      fPort: body.fPort ?? null,
+      // ChirpStack always sends its id; without one, the same body re-sent is still one uplink.
+      dedupKey: `chirpstack:${body.deduplicationId || bodyHash(body)}`,
+      fCnt: body.fCnt ?? 0,
+      fPort: body.fPort ?? 0,
       payload,
       networkDecoded: body.object ?? null,
       rssi: best(rx.map((r) => r.rssi)),
@@ -80,8 +113,8 @@ export function chirpstackRecord(event: ChirpStackEventName, body: ChirpStackEve
     type: "event",
     ...device,
     time,
-    kind: event === "ack" && body.acknowledged === false ? "downlink_nack" : KINDS[event],
-    data,
+    kind: event === "ack" && body.acknowledged !== true ? "downlink_nack" : KINDS[event],
+    data: eventData(event, data),
     dedupKey: `chirpstack:${event}:${body.deduplicationId || bodyHash(body)}`,
     fromDevice: event === "join",
   };

@@ -6,6 +6,7 @@ interface DeviceRef {
   network: Network;
   /** 16 lowercase hex characters. */
   devEui: string;
+  /** The network's device id (TTS `device_id`, ChirpStack `deviceName`). */
   deviceName: string | null;
   application: string | null;
 }
@@ -15,8 +16,9 @@ export interface UplinkRecord extends DeviceRef {
   /** ISO 8601 as the network sent it (PostgreSQL keeps its microseconds). */
   receivedAt: string;
   dedupKey: string;
-  fCnt: number | null;
-  fPort: number | null;
+  /** Left out by the network when 0 (protobuf JSON): 0 then. */
+  fCnt: number;
+  fPort: number;
   /** The raw application payload; null when the network sent none. */
   payload: Uint8Array | null;
   /** The network's own decoded object, used only when `payload` is null. */
@@ -42,5 +44,41 @@ export interface EventRecord extends DeviceRef {
 
 export type IngestRecord = UplinkRecord | EventRecord;
 
-/** "spooled": kept on disk while the database is unavailable, stored when it is back. */
-export type Outcome = "stored" | "duplicate" | "spooled";
+type WithoutDevEui<R> = Omit<R, "devEui"> & { devEui: string | null };
+
+/**
+ * A record as the network server sent it: TTS may leave out the DevEUI (devices activated by
+ * personalisation, its own downlink_failed message). The store finds it from application + device id.
+ */
+export type Received = WithoutDevEui<UplinkRecord> | WithoutDevEui<EventRecord>;
+
+/**
+ * "spooled": kept on disk while the database is unavailable, stored when it is back.
+ * "quarantined": kept aside with the reason the database could not take it (`npm run quarantine`).
+ */
+export type Outcome = "stored" | "duplicate" | "spooled" | "quarantined";
+
+/** A record's outcome, its DevEUI once known, and for a quarantined one the reason. */
+export interface Written {
+  outcome: Outcome;
+  devEui?: string;
+  reason?: string;
+}
+
+type StoredForm = Omit<Received, "payload"> & { payload?: string | null };
+
+/** A record as JSON text (payload in base64): the spool's lines and the quarantine's rows. */
+export function recordToJson(record: Received): string {
+  const stored: StoredForm = record.type === "uplink"
+    ? { ...record, payload: record.payload ? Buffer.from(record.payload).toString("base64") : null }
+    : record;
+  return JSON.stringify(stored);
+}
+
+export function recordFromJson(text: string): Received {
+  const stored = JSON.parse(text) as StoredForm;
+  if (stored.type === "uplink") {
+    return { ...stored, payload: typeof stored.payload === "string" ? new Uint8Array(Buffer.from(stored.payload, "base64")) : null } as Received;
+  }
+  return stored as Received;
+}

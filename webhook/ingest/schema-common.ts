@@ -1,11 +1,31 @@
-// Schema pieces and helpers shared by the TTS and ChirpStack bodies.
+// Schema pieces and helpers shared by the TTS and ChirpStack bodies. Numbers take their protobuf
+// type's whole range: what the network's API allows is accepted, and what the database cannot hold is
+// quarantined, never refused.
 import { createHash } from "node:crypto";
-import { Type } from "@sinclair/typebox";
+import { type TSchema, Type } from "@sinclair/typebox";
 
 export const DevEui = Type.String({ pattern: "^[0-9A-Fa-f]{16}$" });
 export const Timestamp = Type.String({ format: "date-time" });
-export const Base64 = Type.String({ pattern: "^[A-Za-z0-9+/]*={0,2}$" });
+/** Standard or URL-safe, padded or not: protobuf JSON parsers accept all four. */
+export const Base64 = Type.String({ pattern: "^[A-Za-z0-9+/_-]*={0,2}$" });
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
+
+export const Uint32 = Type.Integer({ minimum: 0, maximum: 0xffff_ffff });
+/** 64-bit integers are strings in protobuf JSON (a number is taken too). */
+export const Uint64 = Type.String({ pattern: "^[0-9]{1,20}$" });
+/** protobuf JSON writes the float values that are not numbers as strings. */
+export const Float = Type.Union([Type.Number(), Type.Literal("NaN"), Type.Literal("Infinity"), Type.Literal("-Infinity")]);
+
+/** A Float as a number; NaN and the infinities are not a measurement (stored as null). */
+export function finite(value: number | string | undefined): number | undefined {
+  const n = typeof value === "string" ? Number(value) : value;
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
+}
+
+/** Go's zero time, which TTS writes for a time it does not know (its storage integration does). */
+export function knownTime(time: string | undefined): string | undefined {
+  return time === undefined || time.startsWith("0001-01-01T00:00:00") ? undefined : time;
+}
 
 /**
  * An uplink's payload from base64 that passed the `Base64` pattern: null when the network sent none,
@@ -27,7 +47,24 @@ export function nowIso(): string {
 }
 
 /** The best (largest) of the gateways' values, or null when none reported one. */
-export function best(values: (number | undefined)[]): number | null {
-  const known = values.filter((v): v is number => v !== undefined);
+export function best(values: (number | string | undefined)[]): number | null {
+  const known = values.map(finite).filter((v): v is number => v !== undefined);
   return known.length > 0 ? Math.max(...known) : null;
+}
+
+/**
+ * protobuf JSON: `null` stands for a field's default, as if it were left out. Dropped (in place) where
+ * the schema declares the field; free-form objects (decoded payloads, event data) keep theirs.
+ */
+export function dropNulls(value: unknown, schema: TSchema): unknown {
+  if (Array.isArray(value) && schema.items) {
+    for (const item of value) dropNulls(item, schema.items as TSchema);
+  } else if (value !== null && typeof value === "object" && schema.properties) {
+    const object = value as Record<string, unknown>;
+    for (const [key, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      if (object[key] === null) delete object[key];
+      else if (object[key] !== undefined) dropNulls(object[key], property);
+    }
+  }
+  return value;
 }

@@ -1,26 +1,30 @@
 // The Things Stack v3 webhook messages: one body schema for every message type, and the record each becomes.
+// Field types follow TTS's API (ttnpb): f_port and f_cnt uint32, RSSI and SNR float, frequency uint64;
+// empty values ("", 0, false) are left out of its JSON and mean just that.
 import { type Static, Type } from "@sinclair/typebox";
-import type { IngestRecord } from "./records";
-import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, nowIso, Timestamp } from "./schema-common";
+import type { Received } from "./records";
+import {
+  AnyObject, Base64, best, bodyHash, decodePayload, DevEui, Float, knownTime, nowIso, Timestamp, Uint32, Uint64,
+} from "./schema-common";
 
 const UplinkMessage = Type.Object({
-  f_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
-  f_cnt: Type.Optional(Type.Integer({ minimum: 0 })),
+  f_port: Type.Optional(Uint32),
+  f_cnt: Type.Optional(Uint32),
   frm_payload: Type.Optional(Base64),
   decoded_payload: Type.Optional(AnyObject),
   rx_metadata: Type.Optional(Type.Array(Type.Object({
-    rssi: Type.Optional(Type.Number()),
-    channel_rssi: Type.Optional(Type.Number()),
-    snr: Type.Optional(Type.Number()),
+    rssi: Type.Optional(Float),
+    channel_rssi: Type.Optional(Float),
+    snr: Type.Optional(Float),
   }))),
   settings: Type.Optional(Type.Object({
     data_rate: Type.Optional(Type.Object({
       lora: Type.Optional(Type.Object({
-        spreading_factor: Type.Optional(Type.Integer({ minimum: 5, maximum: 12 })),
-        bandwidth: Type.Optional(Type.Integer({ minimum: 0 })),
+        spreading_factor: Type.Optional(Uint32),
+        bandwidth: Type.Optional(Uint32),
       })),
     })),
-    frequency: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$" })),
+    frequency: Type.Optional(Uint64),
   })),
   received_at: Type.Optional(Timestamp),
   simulated: Type.Optional(Type.Boolean()),
@@ -45,8 +49,9 @@ const EVENT_TYPES = Object.keys(TTS_EVENT_KINDS) as EventType[];
 export const TtsMessage = Type.Object({
   end_device_ids: Type.Object({
     device_id: Type.String({ minLength: 1 }),
-    dev_eui: DevEui,
-    application_ids: Type.Optional(Type.Object({ application_id: Type.String() })),
+    // Absent for devices activated by personalisation without one, and in TTS's downlink_failed example.
+    dev_eui: Type.Optional(DevEui),
+    application_ids: Type.Optional(Type.Object({ application_id: Type.Optional(Type.String()) })),
   }),
   correlation_ids: Type.Optional(Type.Array(Type.String())),
   received_at: Type.Optional(Timestamp),
@@ -57,28 +62,29 @@ export const TtsMessage = Type.Object({
 export type TtsMessage = Static<typeof TtsMessage> & Partial<Record<EventType, Record<string, unknown>>>;
 
 /** The record a message becomes, or why it cannot be taken (a message for the 400 answer). */
-export function ttsRecord(message: TtsMessage): IngestRecord | string {
+export function ttsRecord(message: TtsMessage): Received | string {
   const ids = message.end_device_ids;
   const device = {
     network: "ttn" as const,
-    devEui: ids.dev_eui.toLowerCase(),
+    devEui: ids.dev_eui?.toLowerCase() ?? null,
     deviceName: ids.device_id,
-    application: ids.application_ids?.application_id ?? null,
+    application: ids.application_ids?.application_id || null,
   };
+  const received = knownTime(message.received_at);
   const up = message.uplink_message;
   if (up) {
     const payload = decodePayload(up.frm_payload, "body/uplink_message/frm_payload");
     if (typeof payload === "string") return payload;
     const messageId = message.correlation_ids?.find((id) => id.startsWith("as:up:"));
     const rx = up.rx_metadata ?? [];
+    const fCnt = up.f_cnt ?? 0;
     return {
       type: "uplink",
       ...device,
-      receivedAt: up.received_at ?? message.received_at ?? nowIso(),
-      // TTS leaves out zero values: a missing f_cnt or f_port is 0.
-      fCnt: up.f_cnt ?? 0,
+      receivedAt: knownTime(up.received_at) ?? received ?? nowIso(),
+      fCnt,
       fPort: up.f_port ?? 0,
-      dedupKey: messageId ? `tts:${messageId}` : `fcnt:${up.f_cnt ?? 0}:${Buffer.from(payload ?? []).toString("hex")}`,
+      dedupKey: messageId ? `tts:${messageId}` : `fcnt:${fCnt}:${Buffer.from(payload ?? []).toString("hex")}`,
       payload,
       networkDecoded: up.decoded_payload ?? null,
       rssi: best(rx.map((m) => m.rssi ?? m.channel_rssi)),
@@ -95,7 +101,7 @@ export function ttsRecord(message: TtsMessage): IngestRecord | string {
   return {
     type: "event",
     ...device,
-    time: message.received_at ?? nowIso(),
+    time: received ?? nowIso(),
     kind: TTS_EVENT_KINDS[type],
     data: message[type]!,
     dedupKey: `tts:${type}:${bodyHash(message)}`,

@@ -1,14 +1,15 @@
-// The end of every ingest route: store the record, count it, answer only after the commit.
+// The end of every ingest route: store the record, count it, answer only after the commit (or once it
+// is durably kept in the spool or the quarantine: 202).
 import type { FastifyReply } from "fastify";
 import type { Ingest } from "../app";
-import type { IngestRecord } from "../ingest/records";
+import type { Received } from "../ingest/records";
 import { SpoolFullError } from "../store/spool";
 
-export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: IngestRecord | string) {
+export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: Received | string) {
   if (typeof record === "string") return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: record });
-  let outcome;
+  let written;
   try {
-    outcome = await ingest.write(record);
+    written = await ingest.write(record);
   } catch (error) {
     reply.log.error({ err: error }, "a message could not be stored or spooled");
     const reason = error instanceof SpoolFullError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
@@ -16,9 +17,10 @@ export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: I
   }
   const { metrics } = ingest;
   const labels = { network: record.network };
+  const { outcome, reason, devEui = record.devEui } = written;
   if (outcome === "duplicate") metrics.duplicates.inc(labels);
   else if (outcome === "stored") (record.type === "uplink" ? metrics.uplinksStored : metrics.eventsStored).inc(labels);
-  // Spooled: durably accepted, stored once the database is back.
-  if (outcome === "spooled") reply.code(202);
-  return { status: outcome, type: record.type, devEui: record.devEui };
+  // Spooled or quarantined: durably accepted, not (yet) in the tables.
+  if (outcome === "spooled" || outcome === "quarantined") reply.code(202);
+  return { status: outcome, type: record.type, devEui, ...(reason ? { reason } : {}) };
 }

@@ -4,7 +4,7 @@
 // stores each message once.
 import { type FileHandle, mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { IngestRecord } from "../ingest/records";
+import { type Received, recordFromJson, recordToJson } from "../ingest/records";
 
 export class SpoolFullError extends Error {}
 
@@ -13,21 +13,8 @@ export interface SpoolDepth {
   bytes: number;
 }
 
-type Stored = Omit<IngestRecord, "payload"> & { payload?: string | null };
-
-function toLine(record: IngestRecord): string {
-  const stored: Stored = record.type === "uplink"
-    ? { ...record, payload: record.payload ? Buffer.from(record.payload).toString("base64") : null }
-    : record;
-  return `${JSON.stringify(stored)}\n`;
-}
-
-function fromLine(line: string): IngestRecord {
-  const stored = JSON.parse(line) as Stored;
-  if (stored.type === "uplink") {
-    return { ...stored, payload: typeof stored.payload === "string" ? new Uint8Array(Buffer.from(stored.payload, "base64")) : null } as IngestRecord;
-  }
-  return stored as IngestRecord;
+function toLine(record: Received): string {
+  return `${recordToJson(record)}\n`;
 }
 
 export class Spool {
@@ -35,6 +22,8 @@ export class Spool {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    /** The spool's directory (the quarantine's set-aside file is kept beside it). */
+    readonly dir: string,
     private readonly file: FileHandle,
     private readonly offsetPath: string,
     private readonly maxBytes: number,
@@ -66,7 +55,7 @@ export class Spool {
       }
     }
     if (size < length) await file.truncate(size);
-    return new Spool(file, offsetPath, maxBytes, size, offset, records);
+    return new Spool(dir, file, offsetPath, maxBytes, size, offset, records);
   }
 
   depth(): SpoolDepth {
@@ -74,7 +63,7 @@ export class Spool {
   }
 
   /** Appends records and fsyncs them; throws SpoolFullError when they would not fit in the limit. */
-  append(records: IngestRecord[]): Promise<void> {
+  append(records: Received[]): Promise<void> {
     return this.run(async () => {
       const data = Buffer.from(records.map(toLine).join(""));
       if (this.size - this.offset + data.length > this.maxBytes) {
@@ -88,7 +77,7 @@ export class Spool {
   }
 
   /** The oldest records not yet replayed, up to `max`, and the position to commit once they are stored. */
-  peek(max: number): Promise<{ records: IngestRecord[]; end: number }> {
+  peek(max: number): Promise<{ records: Received[]; end: number }> {
     return this.run(async () => {
       const waiting = this.size - this.offset;
       // Enough bytes for at least one whole line, however long.
@@ -100,12 +89,12 @@ export class Spool {
         if (chunk.includes(0x0a)) break;
         bytes = Math.min(waiting, bytes * 2);
       }
-      const records: IngestRecord[] = [];
+      const records: Received[] = [];
       let start = 0;
       while (records.length < max) {
         const newline = chunk.indexOf(0x0a, start);
         if (newline < 0) break;
-        records.push(fromLine(chunk.toString("utf8", start, newline)));
+        records.push(recordFromJson(chunk.toString("utf8", start, newline)));
         start = newline + 1;
       }
       return { records, end: this.offset + start };

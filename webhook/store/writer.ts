@@ -1,22 +1,27 @@
-// The one way records reach the database. Requests that arrive while a transaction is in flight are
-// gathered into the next one (group commit), and each request is answered only after its commit — or,
+// The one way records reach the database. Requests that arrive while transactions are in flight are
+// gathered into the next one (group commit); up to `concurrency` transactions are in flight at once, on
+// disjoint sets of plugs, so no two of them wait on one device's row lock and each plug's records are
+// written in the order they arrived. Each request is answered only after its commit — or,
 // when the database cannot take the batch in time, after the batch is fsync'ed into the spool, from
-// which a background task replays it, in order, once the database is back.
-import type { IngestRecord, Outcome } from "../ingest/records";
+// which a background task replays it, in order, once the database is back. A record the database
+// refuses for its content is quarantined (its batch split so that the others are stored), never lost.
+import type { Received, Written } from "../ingest/records";
 import type { Spool } from "./spool";
 
 /** Writes records in one transaction; returns an outcome per record, in order. */
-export type BatchSink = (records: IngestRecord[]) => Promise<Outcome[]>;
+export type BatchSink = (records: Received[]) => Promise<Written[]>;
 
 interface Pending {
-  record: IngestRecord;
-  resolve: (outcome: Outcome) => void;
+  record: Received;
+  resolve: (written: Written) => void;
   reject: (error: unknown) => void;
 }
 
 export interface WriterOptions {
   /** Most records per transaction. */
   maxBatch: number;
+  /** Most transactions in flight at once (1 unless given; PGlite runs one at a time anyway). */
+  concurrency?: number;
   /** Where batches go when the database fails or is slower than `timeoutMs`; without it they fail. */
   spool?: Spool;
   /** How long a batch may take before it is spooled instead (network servers wait 5 to 10 s). */
@@ -27,25 +32,38 @@ export interface WriterOptions {
   onError?: (error: unknown, size: number) => void;
   onSpooled?: (size: number) => void;
   onReplayed?: (size: number) => void;
-  /** A spooled record the database refuses for its content: it is set aside, not retried forever. */
-  onRejected?: (record: IngestRecord, error: unknown) => void;
+  /** Keeps a record the database refused for its content, in a transaction of its own (the quarantine table). */
+  quarantine?: (record: Received, reason: string, sqlstate: string) => Promise<void>;
+  /** Where a record goes when even the quarantine refuses it (a file, fsync'ed). */
+  setAside?: (record: Received, reason: string) => Promise<void>;
+  onQuarantined?: (record: Received, reason: string, keptIn: "table" | "file") => void;
 }
 
-/** SQLSTATE classes that blame the data, not the database: 22 data exception, 23 integrity violation. */
-function blamesData(error: unknown): boolean {
+/** The SQLSTATE of an error that blames the data, not the database: class 22 data exception, 23 integrity violation. */
+function dataErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^2[23]/.test(code);
+  return typeof code === "string" && /^2[23]/.test(code) ? code : undefined;
 }
 
 class TimeoutError extends Error {}
+
+/** The plug a record belongs to; a record without DevEUI by the names its device is found by. */
+function plugOf(record: Received): string {
+  return record.devEui ?? `${record.network}|${record.application}|${record.deviceName}`;
+}
 
 const REPLAY_DELAYS_MS = [250, 500, 1000, 2000];
 
 export class BatchWriter {
   private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
+  /** Batches in flight, and the plugs they hold. */
+  private batches = new Set<Promise<void>>();
+  private busy = new Set<string>();
+  private scheduled = false;
   /** False after a failed write, until a replayed batch commits: new batches go straight to the spool. */
   private databaseUp = false;
+  /** Replay waits for `ready`; until then, spooled records wait without holding close() up. */
+  private migrated = false;
   private replaying: Promise<void> | null = null;
   private closed = false;
   private wake: (() => void) | null = null;
@@ -56,23 +74,33 @@ export class BatchWriter {
   ) {
     const ready = options.ready ?? Promise.resolve();
     ready.then(() => {
+      this.migrated = true;
       this.databaseUp = true;
       if ((options.spool?.depth().records ?? 0) > 0) this.startReplay();
     }, () => {});
   }
 
-  /** Resolves once the record is committed, found to be a duplicate, or spooled. */
-  write(record: IngestRecord): Promise<Outcome> {
+  /** Resolves once the record is committed, found to be a duplicate, spooled, or quarantined. */
+  write(record: Received): Promise<Written> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      // setImmediate lets the requests of the same event-loop turn share the first transaction.
-      this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
+      // setImmediate lets the requests of the same event-loop turn share a transaction.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startBatches();
+        });
+      }
     });
   }
 
   /** Waits until everything accepted so far is written (to the database or the spool). */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.batches.size > 0 || this.scheduled) {
+      if (this.batches.size > 0) await Promise.allSettled([...this.batches]);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Stops replaying; what is still spooled is replayed after the next start. */
@@ -82,11 +110,24 @@ export class BatchWriter {
     await this.replaying;
   }
 
-  private async drainQueue(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.options.maxBatch));
-    } finally {
-      this.running = null;
+  /** Starts transactions while there are free slots and queued records of plugs not in flight. */
+  private startBatches(): void {
+    while (this.batches.size < (this.options.concurrency ?? 1) && this.queue.length > 0) {
+      const batch: Pending[] = [];
+      const waiting: Pending[] = [];
+      for (const p of this.queue) (batch.length < this.options.maxBatch && !this.busy.has(plugOf(p.record)) ? batch : waiting).push(p);
+      if (batch.length === 0) return;
+      this.queue = waiting;
+      const plugs = new Set(batch.map((p) => plugOf(p.record)));
+      for (const plug of plugs) this.busy.add(plug);
+      const done: Promise<void> = this.writeBatch(batch)
+        .catch((error: unknown) => batch.forEach((p) => p.reject(error)))
+        .finally(() => {
+          for (const plug of plugs) this.busy.delete(plug);
+          this.batches.delete(done);
+          this.startBatches();
+        });
+      this.batches.add(done);
     }
   }
 
@@ -95,16 +136,12 @@ export class BatchWriter {
     if (this.options.spool && !this.databaseUp) return this.spoolBatch(batch);
     const start = performance.now();
     try {
-      const outcomes = await this.store(records);
+      const written = await this.storeSplitting(records);
       this.options.onBatch?.(batch.length, (performance.now() - start) / 1000);
-      batch.forEach((p, i) => p.resolve(outcomes[i]));
+      batch.forEach((p, i) => p.resolve(written[i]));
     } catch (error) {
       this.options.onError?.(error, batch.length);
-      // One bad record must not fail the others: write them one by one.
-      if (blamesData(error)) {
-        if (batch.length > 1) for (const p of batch) await this.writeBatch([p]);
-        else batch[0].reject(error);
-      } else if (this.options.spool) {
+      if (this.options.spool) {
         this.databaseUp = false;
         await this.spoolBatch(batch);
       } else {
@@ -121,12 +158,12 @@ export class BatchWriter {
       return;
     }
     this.options.onSpooled?.(batch.length);
-    for (const p of batch) p.resolve("spooled");
+    for (const p of batch) p.resolve({ outcome: "spooled" });
     this.startReplay();
   }
 
   /** The sink, bounded by the time limit when there is a spool to fall back on. */
-  private store(records: IngestRecord[]): Promise<Outcome[]> {
+  private store(records: Received[]): Promise<Written[]> {
     const write = this.sink(records);
     const { timeoutMs } = this.options;
     if (!this.options.spool || !timeoutMs) return write;
@@ -141,7 +178,7 @@ export class BatchWriter {
   }
 
   private startReplay(): void {
-    if (this.replaying || this.closed) return;
+    if (this.replaying || this.closed || !this.migrated) return;
     this.replaying = this.replay().finally(() => {
       this.replaying = null;
     });
@@ -149,12 +186,11 @@ export class BatchWriter {
 
   private async replay(): Promise<void> {
     const spool = this.options.spool!;
-    await this.options.ready;
     let failures = 0;
     while (!this.closed && spool.depth().records > 0) {
       const { records, end } = await spool.peek(this.options.maxBatch);
       try {
-        await this.replayBatch(records);
+        await this.storeSplitting(records);
         await spool.commit(end, records.length);
         this.options.onReplayed?.(records.length);
         this.databaseUp = true;
@@ -167,20 +203,38 @@ export class BatchWriter {
     }
   }
 
-  /** Stores spooled records; one the database refuses for its content is handed to onRejected. */
-  private async replayBatch(records: IngestRecord[]): Promise<void> {
+  /**
+   * Stores records; when the database refuses the batch for its content, it is split in halves until
+   * the offending records are alone, and those are quarantined: the others are stored.
+   */
+  private async storeSplitting(records: Received[]): Promise<Written[]> {
     try {
-      await this.store(records);
+      return await this.store(records);
     } catch (error) {
-      if (!blamesData(error)) throw error;
-      for (const record of records) {
-        try {
-          await this.store([record]);
-        } catch (single) {
-          if (!blamesData(single)) throw single;
-          this.options.onRejected?.(record, single);
-        }
-      }
+      const sqlstate = dataErrorCode(error);
+      if (!sqlstate) throw error;
+      if (records.length === 1) return [await this.quarantine(records[0], error as Error, sqlstate)];
+      this.options.onError?.(error, records.length);
+      const half = Math.ceil(records.length / 2);
+      return [...await this.storeSplitting(records.slice(0, half)), ...await this.storeSplitting(records.slice(half))];
+    }
+  }
+
+  /** Keeps a refused record in the quarantine table, else in the set-aside file; throws when neither took it. */
+  private async quarantine(record: Received, error: Error, sqlstate: string): Promise<Written> {
+    const reason = `the database refused it: ${error.message} (SQLSTATE ${sqlstate})`;
+    const { quarantine, setAside, onQuarantined } = this.options;
+    if (!quarantine) throw error;
+    try {
+      await quarantine(record, reason, sqlstate);
+      onQuarantined?.(record, reason, "table");
+      return { outcome: "quarantined", reason };
+    } catch (failure) {
+      if (!setAside) throw failure;
+      const both = `${reason}; the quarantine table refused it too: ${(failure as Error).message}`;
+      await setAside(record, both);
+      onQuarantined?.(record, both, "file");
+      return { outcome: "quarantined", reason: both };
     }
   }
 

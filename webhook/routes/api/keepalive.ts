@@ -1,0 +1,33 @@
+// PUT /api/devices/{devEui}/keepalive and PUT /api/keepalive (contract §4): `minutes` is judged by the codec
+// itself (0, 256, 15.5, "x" get its own message), so the schema lets any value through to it.
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import { ApiError } from "../../api/errors";
+import type { KeepaliveService } from "../../keepalive/service";
+import { DevEuiParams, DevEuiPattern } from "./params";
+
+const minutes = Type.Unknown({ description: "the keep-alive period in minutes, 1..255" });
+const force = Type.Optional(Type.Boolean({ description: "set a period the airtime policy refuses, with a warning" }));
+
+export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveService }> = async (api, { keepalive }) => {
+  api.put("/devices/:devEui/keepalive", {
+    schema: { params: DevEuiParams, body: Type.Object({ minutes, force }) },
+  }, async (request, reply) => reply.code(202).send(await keepalive.set(request.params.devEui, request.body)));
+
+  api.put("/keepalive", {
+    schema: {
+      body: Type.Object({
+        minutes, force,
+        devices: Type.Optional(Type.Array(Type.String({ pattern: DevEuiPattern }), { minItems: 1, maxItems: 10_000 })),
+        application: Type.Optional(Type.String({ minLength: 1 })),
+      }),
+    },
+  }, async (request, reply) => {
+    const { devices, application, ...set } = request.body;
+    if ((devices === undefined) === (application === undefined)) {
+      throw new ApiError(400, "body: give exactly one of devices (a list of DevEUIs) or application (its name)");
+    }
+    const results = await keepalive.setMany(devices ? { ...set, devices } : { ...set, application: application! });
+    return reply.code(202).send({ results });
+  });
+};
