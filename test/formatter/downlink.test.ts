@@ -1,55 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeDownlink, DOWNLINK_COMMANDS, encodeDownlink } from "../../formatter/index";
 import { hex } from "../support/hex";
-
-// The spec's downlink examples and every GET, with the JSON that encodes to them.
-const COMMANDS: [Record<string, unknown>, string][] = [
-  [{ setKeepAlive: 15 }, "02 0F"],
-  [{ setJoinRetryPeriod: 20 }, "10 F0"],
-  [{ setUplinkType: 1 }, "11 01"],
-  [{ setWatchDogParams: { confirmedUplinks: 3, unconfirmedUplinks: 0 } }, "1C 03 00"],
-  [{ setOverheatingThresholds: { trigger: 90, recovery: 60 } }, "1E 5A 3C"],
-  [{ setOvervoltageThresholds: { trigger: 250, recovery: 245 } }, "20 00 FA F5"],
-  [{ setOvercurrentThreshold: 11 }, "22 0B"],
-  [{ setOverpowerThreshold: 2000 }, "24 07 D0"],
-  [{ clearAccumulatedEnergy: true }, "26 01"],
-  [{ setLedIndicationMode: 0 }, "5B 00"],
-  [{ setRelayRecoveryState: 2 }, "5E 02"],
-  [{ setAfterOverheatingProtectionRecovery: 1 }, "59 01"],
-  [{ setRelayState: 1 }, "C1 01"],
-  [{ setRelayState: 0 }, "C1 00"],
-  // Newer commands (spec, "Newer commands"; values from the vendor helper's encoder tests).
-  [{ getRelayStateChangeReason: true }, "54"],
-  [{ setRelayTimerInMilliseconds: { state: 0, time: 500 } }, "55 00 01 F4"],
-  [{ setRelayTimerInMilliseconds: { state: 1, time: 1200 } }, "55 01 04 B0"],
-  [{ getRelayTimerInMilliseconds: true }, "56"],
-  [{ setRelayTimerInSeconds: { state: 1, time: 3 } }, "57 01 00 03"],
-  [{ setRelayTimerInSeconds: { state: 0, time: 65535 } }, "57 00 FF FF"],
-  [{ getRelayTimerInSeconds: true }, "58"],
-  [{ getKeepAliveTime: true }, "12"],
-  [{ resetDevice: true }, "A5"],
-  [{ getDeviceVersions: true }, "04"],
-  [{ getJoinRetryPeriod: true }, "19"],
-  [{ getUplinkType: true }, "1B"],
-  [{ getWatchDogParams: true }, "1D"],
-  [{ getOverheatingThresholds: true }, "1F"],
-  [{ getOvervoltageThresholds: true }, "21"],
-  [{ getOvercurrentThreshold: true }, "23"],
-  [{ getOverpowerThreshold: true }, "25"],
-  [{ getAfterOverheatingProtectionRecovery: true }, "5A"],
-  [{ getLedIndicationMode: true }, "5C"],
-  [{ getRelayRecoveryState: true }, "5F"],
-  [{ getOverheatingEvents: true }, "60"],
-  [{ getOvervoltageEvents: true }, "61"],
-  [{ getOvercurrentEvents: true }, "62"],
-  [{ getOverpowerEvents: true }, "63"],
-  [{ getOverheatingRecoveryTime: true }, "70"],
-  [{ getOvervoltageRecoveryTime: true }, "71"],
-  [{ getOvercurrentRecoveryTemp: true }, "72"],
-  [{ getOverpowerRecoveryTemp: true }, "73"],
-  [{ getRegion: true }, "A4"],
-  [{ getRelayState: true }, "B1"],
-];
+import { COMMANDS } from "./vectors";
 
 describe("encodeDownlink and decodeDownlink: the spec's examples", () => {
   it.each(COMMANDS)("%j ⇄ %s", (data, bytes) => {
