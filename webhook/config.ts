@@ -16,6 +16,8 @@ export interface Config {
   apiTokens: string[] | undefined;
   bodyLimit: number;
   batchMax: number;
+  /** Transactions in flight at once; undefined → by database (PostgreSQL 4, PGlite 1). */
+  writeConcurrency: number | undefined;
   poolSize: number;
   /** Most bytes the spool may hold while the database is unavailable. */
   spoolMaxBytes: number;
@@ -44,6 +46,9 @@ function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const text = env[name];
   if (text === undefined || text.trim() === "") return undefined;
   const tokens = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  // A token with a space in it cannot be sent as `Authorization: Bearer <token>`: it never matches.
+  const spaced = tokens.findIndex((t) => /\s/.test(t));
+  if (spaced >= 0) throw new Error(`${name}: token ${spaced + 1} contains whitespace, which an Authorization header cannot carry; separate tokens with commas`);
   const short = tokens.findIndex((t) => t.length < 16);
   if (short >= 0) throw new Error(`${name}: token ${short + 1} is shorter than 16 characters; use long random tokens`);
   return tokens;
@@ -100,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
+    writeConcurrency: env.WRITE_CONCURRENCY ? integer(env, "WRITE_CONCURRENCY", 1, 1, 64) : undefined,
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),

@@ -131,7 +131,7 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       expect(ids.length).toBeGreaterThanOrEqual(5);
       expect(ids).toEqual([...ids].sort((a, b) => b - a));
       expect((await app.api("GET", `/devices/${DEV}/downlinks?limit=1`)).body.downlinks).toHaveLength(1);
-      expect(await app.api("GET", "/devices/0000000000000000/downlinks")).toMatchObject({ status: 404, body: { message: "device 0000000000000000 is unknown" } });
+      expect(await app.api("GET", "/devices/0000000000000000/downlinks")).toMatchObject({ status: 404, body: { message: "device 0000000000000000 is not known: it appears once the service has received an uplink or join from it" } });
     });
 
     it("refuses every bad request with a clear answer, and sends and records nothing", async () => {
@@ -152,7 +152,7 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
         [path, { data: { setRelayState: 1 }, confirmed: "maybe" }, 400, "body/confirmed must be boolean"],
         [path, { data: { setRelayState: 1 }, confimed: true }, 400, "body/confimed is not a field"],
         ["/devices/70b3d52dd30010zz/downlinks", { data: { setRelayState: 1 } }, 400, "params/devEui must match pattern"],
-        ["/devices/0000000000000000/downlinks", { data: { setRelayState: 1 } }, 404, "device 0000000000000000 is unknown"],
+        ["/devices/0000000000000000/downlinks", { data: { setRelayState: 1 } }, 404, "device 0000000000000000 is not known: it appears once the service has received an uplink or join from it"],
         [`/devices/${CS_DEV}/downlinks`, { data: { setRelayState: 1 } }, 409, "set CHIRPSTACK_API_URL and CHIRPSTACK_API_TOKEN"],
         [path, { data: { setRelayState: 1 } }, 401, "missing Authorization: Bearer <token> header", null],
         [path, { data: { setRelayState: 1 } }, 401, "invalid bearer token", TOKEN],

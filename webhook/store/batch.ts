@@ -85,7 +85,8 @@ UPDATE devices d SET
   settings_at = GREATEST(d.settings_at, s.settings_at)
 FROM jsonb_to_recordset($1::jsonb) AS s(dev_eui text, last_seen timestamptz, keepalive_at timestamptz, relay_on boolean, relay_at timestamptz,
   settings jsonb, settings_at timestamptz)
-WHERE d.dev_eui = s.dev_eui`;
+-- The key list lets the planner probe the primary key: joined to the JSON alone, it scans every device.
+WHERE d.dev_eui = s.dev_eui AND d.dev_eui = ANY($2::text[])`;
 
 interface DeviceRow {
   dev_eui: string;
@@ -236,6 +237,6 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
   }
 
   const states = stateRows(stored, joins);
-  if (states.length > 0) await tx.query(UPDATE_DEVICE_STATE, [JSON.stringify(states)]);
+  if (states.length > 0) await tx.query(UPDATE_DEVICE_STATE, [JSON.stringify(states), states.map((s) => s.dev_eui)]);
   return { outcomes, decodeErrors };
 }

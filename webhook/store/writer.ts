@@ -1,5 +1,7 @@
-// The one way records reach the database. Requests that arrive while a transaction is in flight are
-// gathered into the next one (group commit), and each request is answered only after its commit — or,
+// The one way records reach the database. Requests that arrive while transactions are in flight are
+// gathered into the next one (group commit); up to `concurrency` transactions are in flight at once, on
+// disjoint sets of plugs, so no two of them wait on one device's row lock and each plug's records are
+// written in the order they arrived. Each request is answered only after its commit — or,
 // when the database cannot take the batch in time, after the batch is fsync'ed into the spool, from
 // which a background task replays it, in order, once the database is back. A record the database
 // refuses for its content is quarantined (its batch split so that the others are stored), never lost.
@@ -18,6 +20,8 @@ interface Pending {
 export interface WriterOptions {
   /** Most records per transaction. */
   maxBatch: number;
+  /** Most transactions in flight at once (1 unless given; PGlite runs one at a time anyway). */
+  concurrency?: number;
   /** Where batches go when the database fails or is slower than `timeoutMs`; without it they fail. */
   spool?: Spool;
   /** How long a batch may take before it is spooled instead (network servers wait 5 to 10 s). */
@@ -43,11 +47,19 @@ function dataErrorCode(error: unknown): string | undefined {
 
 class TimeoutError extends Error {}
 
+/** The plug a record belongs to; a record without DevEUI by the names its device is found by. */
+function plugOf(record: Received): string {
+  return record.devEui ?? `${record.network}|${record.application}|${record.deviceName}`;
+}
+
 const REPLAY_DELAYS_MS = [250, 500, 1000, 2000];
 
 export class BatchWriter {
   private queue: Pending[] = [];
-  private running: Promise<void> | null = null;
+  /** Batches in flight, and the plugs they hold. */
+  private batches = new Set<Promise<void>>();
+  private busy = new Set<string>();
+  private scheduled = false;
   /** False after a failed write, until a replayed batch commits: new batches go straight to the spool. */
   private databaseUp = false;
   /** Replay waits for `ready`; until then, spooled records wait without holding close() up. */
@@ -72,14 +84,23 @@ export class BatchWriter {
   write(record: Received): Promise<Written> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      // setImmediate lets the requests of the same event-loop turn share the first transaction.
-      this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
+      // setImmediate lets the requests of the same event-loop turn share a transaction.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startBatches();
+        });
+      }
     });
   }
 
   /** Waits until everything accepted so far is written (to the database or the spool). */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.batches.size > 0 || this.scheduled) {
+      if (this.batches.size > 0) await Promise.allSettled([...this.batches]);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Stops replaying; what is still spooled is replayed after the next start. */
@@ -89,11 +110,24 @@ export class BatchWriter {
     await this.replaying;
   }
 
-  private async drainQueue(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, this.options.maxBatch));
-    } finally {
-      this.running = null;
+  /** Starts transactions while there are free slots and queued records of plugs not in flight. */
+  private startBatches(): void {
+    while (this.batches.size < (this.options.concurrency ?? 1) && this.queue.length > 0) {
+      const batch: Pending[] = [];
+      const waiting: Pending[] = [];
+      for (const p of this.queue) (batch.length < this.options.maxBatch && !this.busy.has(plugOf(p.record)) ? batch : waiting).push(p);
+      if (batch.length === 0) return;
+      this.queue = waiting;
+      const plugs = new Set(batch.map((p) => plugOf(p.record)));
+      for (const plug of plugs) this.busy.add(plug);
+      const done: Promise<void> = this.writeBatch(batch)
+        .catch((error: unknown) => batch.forEach((p) => p.reject(error)))
+        .finally(() => {
+          for (const plug of plugs) this.busy.delete(plug);
+          this.batches.delete(done);
+          this.startBatches();
+        });
+      this.batches.add(done);
     }
   }
 
