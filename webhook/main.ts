@@ -72,12 +72,17 @@ async function main(): Promise<void> {
   });
 
   const { db, description } = await openDatabase(config);
-  // A database that does not answer (a dead link) holds its connections until their query timeout:
-  // they are left behind rather than awaited, as what was accepted is committed or spooled by then.
-  closers.push(() => Promise.race([db.close(), new Promise<void>((resolve) => setTimeout(() => {
-    log.info("the database did not close within 2 s; leaving its connections");
-    resolve();
-  }, 2000).unref())]));
+  /**
+   * Waits for `closing` at most `ms`. A database that does not answer (a dead link) holds its queries
+   * until their timeout; whoever waits on one is left behind rather than awaited.
+   */
+  const atMost = (ms: number, what: string, closing: Promise<void>) => Promise.race([closing, new Promise<void>((resolve) => {
+    setTimeout(() => {
+      log.info(`${what} did not close within ${ms / 1000} s; leaving it behind`);
+      resolve();
+    }, ms).unref();
+  })]);
+  closers.push(() => atMost(1500, "the database", db.close()));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
@@ -93,8 +98,9 @@ async function main(): Promise<void> {
     airtimePolicy: config.airtimePolicy,
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
-  // Fastify waits for requests in flight, then the writer commits or spools what they brought.
-  closers.push(() => app.close());
+  // Fastify waits for requests in flight, then the writer commits or spools what they brought (each
+  // write is bounded by WRITE_TIMEOUT_MS); background work still waiting on the database is left behind.
+  closers.push(() => atMost(4000, "the service", app.close()));
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
   }, (error: Error) => {

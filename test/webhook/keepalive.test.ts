@@ -267,6 +267,7 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
       [{ minutes: "x" }, "body/minutes: setKeepAlive: expected a number in 1..255 (minutes), got \"x\""],
       [{ minutes: null }, "body/minutes: setKeepAlive: expected a number in 1..255 (minutes), got null"],
       [{}, "body must have required property 'minutes'"],
+      [{ minutes: 2, forse: true }, 'body/forse is not a field; expected {"minutes": 1..255, "force"?: boolean}'],
     ];
     for (const [body, message] of cases) {
       expect(await app.api("PUT", `/devices/${devEui}/keepalive`, body)).toMatchObject({ status: 400, body: { statusCode: 400, error: "Bad Request", message } });
@@ -278,7 +279,7 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     expect(await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 }, null)).toMatchObject({ status: 401 });
     expect(await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 }, "wrong-token-0123456789abcdef")).toMatchObject({ status: 401 });
     expect(await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 }, TOKEN)).toMatchObject({ status: 401, body: { message: "invalid bearer token" } });
-    for (const body of [{ minutes: 0, devices: [devEui] }, { minutes: 15 }, { minutes: 15, devices: [devEui], application: "energy-demo" }, { minutes: 15, devices: ["x"] }, { minutes: 15, devices: [] }]) {
+    for (const body of [{ minutes: 0, devices: [devEui] }, { minutes: 15 }, { minutes: 15, device: [devEui] }, { minutes: 15, devices: [devEui], application: "energy-demo" }, { minutes: 15, devices: ["x"] }, { minutes: 15, devices: [] }]) {
       expect((await app.api("PUT", "/keepalive", body)).status).toBe(400);
     }
     expect((await app.api("PUT", "/keepalive", { minutes: 15, application: "no-such-application" })).status).toBe(404);
