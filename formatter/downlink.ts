@@ -91,15 +91,15 @@ export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
           else errors.push("fPort " + describe(value) + " is not allowed: 1, 2 or 4..223");
         } else if (key !== CUSTOM_HEX) {
           if (command) encodeCommand(command, value, bytes, warnings, errors);
-          else errors.push(describe(key) + ": unknown command");
+          else errors.push(describe(key) + ": unknown key, not a 16ASPM downlink command");
         } else if (/^([\da-f]{2})+$/i.test(hex)) {
           for (var i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.substr(i, 2), 16));
-        } else errors.push(CUSTOM_HEX + ": expected hex byte pairs, got " + describe(value));
+        } else errors.push(CUSTOM_HEX + ": expected hex, got " + describe(value));
       }
-      if (!errors.length && !bytes.length) errors.push("input.data: no command");
+      if (!errors.length && !bytes.length) errors.push("input.data holds no command");
     }
     // 51 bytes is the largest payload at DR0 in most regions (EU868).
-    if (bytes.length > 51) warnings.push(bytes.length + " bytes: over the 51 that fit at DR0 in most regions");
+    if (bytes.length > 51) warnings.push(bytes.length + " bytes: over the 51 that fit at DR0");
   } catch (e) {
     errors.push(INTERNAL_ERROR + String(e));
   }

@@ -16,7 +16,7 @@ export const LIMIT = 40960;
 /** The size this project holds the bundle to: every ChirpStack call parses it again. */
 export const BUDGET = 8192;
 
-const header = `/* MClimate 16ASPM codec ${pkg.version} (ES5.1) */`;
+const header = `/* MClimate 16ASPM codec ${pkg.version} */`;
 
 // The entry points are global variables holding closures: the code they call stays inside one
 // function scope, with no global lookup on any call (globals are slow in vm contexts, and

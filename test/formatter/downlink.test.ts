@@ -62,7 +62,7 @@ describe("encodeDownlink: advice", () => {
   it("warns when the frame is over 51 bytes", () => {
     const data = { sendCustomHexCommand: "12".repeat(52) };
     expect(encodeDownlink({ data }).warnings).toEqual([
-      "52 bytes: over the 51 that fit at DR0 in most regions",
+      "52 bytes: over the 51 that fit at DR0",
     ]);
   });
 });
@@ -90,12 +90,12 @@ describe("encodeDownlink: every bad value is refused with the key, the value and
     [{ setRelayRecoveryState: 3 }, "setRelayRecoveryState: 3 is out of range; allowed 0..2 (0 last state, 1 on, 2 off)"],
     [{ setWatchDogParams: { confirmedUplinks: -1, unconfirmedUplinks: 0 } }, "setWatchDogParams.confirmedUplinks: -1 is out of range; allowed 0..255 (uplinks, 0 = off)"],
     [{ getKeepAliveTime: false }, "getKeepAliveTime: false sends nothing; use true"],
-    [{ setKeepAlive: 10, turnOn: true }, '"turnOn": unknown command'],
+    [{ setKeepAlive: 10, turnOn: true }, '"turnOn": unknown key, not a 16ASPM downlink command'],
     [{ fPort: 3, setRelayState: 1 }, "fPort 3 is not allowed: 1, 2 or 4..223"],
     [{ fPort: 224, setRelayState: 1 }, "fPort 224 is not allowed: 1, 2 or 4..223"],
-    [{ sendCustomHexCommand: "123" }, 'sendCustomHexCommand: expected hex byte pairs, got "123"'],
-    [{ sendCustomHexCommand: "zz" }, 'sendCustomHexCommand: expected hex byte pairs, got "zz"'],
-    [{}, "input.data: no command"],
+    [{ sendCustomHexCommand: "123" }, 'sendCustomHexCommand: expected hex, got "123"'],
+    [{ sendCustomHexCommand: "zz" }, 'sendCustomHexCommand: expected hex, got "zz"'],
+    [{}, "input.data holds no command"],
   ])("%j", (data, message) => {
     expect(encodeDownlink({ data })).toEqual({ bytes: [], fPort: 1, errors: [message] });
   });
