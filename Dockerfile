@@ -1,6 +1,7 @@
 # The webhook service. Build: docker build -t aspm16-webhook .
 # Stage 1 compiles the service and the formatter bundle; stage 2 holds only what runs: production
-# dependencies, build/, dist/formatter.js and the migrations, run by plain node as the user `node`.
+# dependencies, build/, dist/formatter.js, the migrations and the console's files, run by plain node as
+# the user `node`.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,6 +19,8 @@ ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 DATA_DIR=/data
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY migrations ./migrations
+# The console's browser files, served as they are.
+COPY webhook/console/public ./webhook/console/public
 COPY --from=build /app/build ./build
 COPY --from=build /app/dist ./dist
 # The data volume's mount point belongs to the service's user: a new named volume takes this owner.

@@ -1,72 +1,130 @@
-// npm run bench:codec — decode throughput of the codec, the cost of one ChirpStack-style call in
-// QuickJS, and the bundle's size. Each figure is printed beside a baseline measured in the same run.
-import { statSync } from "node:fs";
-import { decodeUplink } from "../formatter/index";
-import { buildFormatter, FORMATTER_BUNDLE } from "../scripts/build-formatter";
+// npm run bench:codec [-- --vendor <file>] — what the bundle costs where it runs, each figure beside the
+// same figure, measured in the same run, for an empty script and for the plainest ES5 keep-alive reader:
+// - QuickJS, ChirpStack v4 style: a new runtime, the script evaluated as ChirpStack wraps it, one keep-alive decoded;
+// - goja (The Things Stack) and otto (ChirpStack v3): a fresh runtime per call that evaluates the script first;
+// - decodes per second in a bare vm context;
+// - the bundle's size.
+// --vendor <file>: also the vendor's decoder + encoder (not part of the project; fetch it from its public docs).
+// The machine is shared and noisy: runs are interleaved round by round, figures are medians, compare ratios.
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import vm from "node:vm";
+import { buildFormatter, BUDGET, FORMATTER_BUNDLE } from "../scripts/build-formatter";
+import { benchInGoEngines, GO_ENGINES, goEnginesMissing } from "../test/support/engines";
 import { hex } from "../test/support/hex";
-import { readBundle, runInQuickJS } from "../test/support/runtimes";
+import { runInQuickJS } from "../test/support/runtimes";
 
 const KEEP_ALIVE = hex("01 1C 03 4A 24 18 05 D9 E7 19 52 01");
-const RESPONSES_AND_KEEP_ALIVE = hex("12 0F 04 12 10 1D 02 0C 21 00 FA F5 01 1C 03 4A 24 18 05 D9 E7 19 52 01");
+const INPUT = { bytes: KEEP_ALIVE, fPort: 2 };
 
-// Results are kept here so the JIT cannot drop calls whose results go unused.
-const sink: unknown[] = new Array(1024);
+/** The least a keep-alive decoder can be: ES5, no table, no checks. */
+const REFERENCE = `function decodeUplink(input) {
+  var b = input.bytes;
+  var energy = b[2] * 16777216 + b[3] * 65536 + b[4] * 256 + b[5];
+  return { data: {
+    internalTemperature: b[1] > 128 ? 128 - b[1] : b[1] & 127,
+    energy_kWh: energy / 1000, energy_Wh: energy,
+    power_W: b[6] * 256 + b[7], acVoltage_V: b[8], acCurrent_mA: b[9] * 256 + b[10],
+    relayState: b[11] ? "ON" : "OFF"
+  } };
+}`;
+const EMPTY = "function decodeUplink(input) { return { data: {} }; }";
 
-/** Calls per second of `fn`, the best of five rounds of `ms` milliseconds. */
-function rate(fn: () => unknown, ms = 400): number {
-  let best = 0;
-  for (let round = 0; round < 5; round++) {
-    let calls = 0;
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const bundleSize = await buildFormatter();
+const dir = mkdtempSync(join(tmpdir(), "bench-codec-"));
+const scripts: { name: string; file: string; source: string }[] = [
+  { name: "empty script", file: join(dir, "empty.js"), source: EMPTY },
+  { name: "reference reader", file: join(dir, "reference.js"), source: REFERENCE },
+  { name: "dist/formatter.js", file: FORMATTER_BUNDLE, source: readFileSync(FORMATTER_BUNDLE, "utf8") },
+];
+const vendor = option("--vendor");
+if (vendor) scripts.push({ name: "vendor", file: vendor, source: readFileSync(vendor, "utf8") });
+for (const s of scripts) if (s.file.startsWith(dir)) writeFileSync(s.file, s.source);
+
+// Every script must decode the keep-alive before its cost means anything.
+for (const s of scripts) {
+  const out = (await runInQuickJS(s.source, "decodeUplink", INPUT)) as { data: Record<string, unknown> };
+  if (s.source !== EMPTY && out.data.power_W !== 1497) throw new Error(`${s.name} does not decode the keep-alive: ${JSON.stringify(out)}`);
+}
+
+const ms = (n: number) => `${n.toFixed(3)} ms`;
+const rate = (n: number) => `${(n / 1e6).toFixed(2)} M/s`;
+
+function table(title: string, unit: (n: number) => string, values: Map<string, number>, better: "lower" | "higher"): void {
+  console.log(`\n${title}`);
+  const empty = values.get("empty script") as number;
+  const reference = values.get("reference reader") as number;
+  for (const [name, value] of values) {
+    const vsEmpty = better === "lower" ? `+${ms(value - empty)} over empty` : `${(value / empty).toFixed(2)}× empty`;
+    console.log(`  ${name.padEnd(20)} ${unit(value).padStart(12)}   ${vsEmpty.padEnd(24)} ${(value / reference).toFixed(2)}× reference`);
+  }
+}
+
+// QuickJS, ChirpStack v4 style, rounds interleaved so that every script sees the same noise.
+const QUICKJS_ROUNDS = 300;
+const quickjs = new Map<string, number[]>(scripts.map((s) => [s.name, []]));
+for (let round = 0; round < QUICKJS_ROUNDS; round++) {
+  for (const s of scripts) {
     const start = performance.now();
-    let now = start;
-    while (now - start < ms) {
-      for (let i = 0; i < 1000; i++) sink[i] = fn();
-      calls += 1000;
-      now = performance.now();
+    await runInQuickJS(s.source, "decodeUplink", INPUT);
+    quickjs.get(s.name)!.push(performance.now() - start);
+  }
+}
+table(`QuickJS, one ChirpStack v4 call (new runtime, evaluate the wrapped module, decode a keep-alive), median of ${QUICKJS_ROUNDS}`,
+  ms, new Map([...quickjs].map(([name, times]) => [name, median(times)])), "lower");
+
+// goja and otto, a fresh runtime per call, as The Things Stack and ChirpStack v3 run a formatter.
+const missing = goEnginesMissing();
+if (missing) console.log(`\ngoja and otto: skipped, ${missing}`);
+else {
+  const GO_ROUNDS = 5;
+  const go = new Map<string, number[]>();
+  for (let round = 0; round < GO_ROUNDS; round++) {
+    for (const s of scripts) {
+      const medians = benchInGoEngines(s.file, { fn: "decodeUplink", args: [INPUT] }, 40);
+      for (const engine of GO_ENGINES) {
+        const key = `${engine}\u0000${s.name}`;
+        go.set(key, [...(go.get(key) ?? []), medians[engine]]);
+      }
     }
-    best = Math.max(best, calls / ((now - start) / 1000));
   }
-  return best;
+  for (const engine of GO_ENGINES) {
+    table(`${engine}, one call in a fresh runtime (evaluate the script, decode a keep-alive), median of ${GO_ROUNDS} × 40`,
+      ms, new Map(scripts.map((s) => [s.name, median(go.get(`${engine}\u0000${s.name}`)!)])), "lower");
+  }
 }
 
-/** The least a keep-alive decoder can do: read the fields, no table, no checks. */
-function bareKeepAlive(b: number[]) {
-  return {
-    internalTemperature: b[1] & 0x80 ? -(b[1] & 0x7f) : b[1],
-    energy_Wh: b[2] * 16777216 + b[3] * 65536 + b[4] * 256 + b[5],
-    power_W: b[6] * 256 + b[7],
-    acVoltage_V: b[8],
-    acCurrent_mA: b[9] * 256 + b[10],
-    relayState: b[11] ? "ON" : "OFF",
-  };
-}
-
-async function median(fn: () => Promise<unknown>, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+// A bare vm context: keep-alive decodes per second, once evaluated.
+const contexts = scripts.map((s) => {
+  const context = vm.createContext({});
+  vm.runInContext(s.source, context);
+  vm.runInContext(`var __input = { bytes: ${JSON.stringify(KEEP_ALIVE)}, fPort: 2 };
+    function __loop(n) { var out; for (var i = 0; i < n; i++) out = decodeUplink(__input); return out; }`, context);
+  return { name: s.name, loop: vm.runInContext("__loop", context) as (n: number) => unknown };
+});
+const CALLS = 200_000;
+for (const c of contexts) c.loop(CALLS); // warm up the JIT
+const rates = new Map<string, number[]>(contexts.map((c) => [c.name, []]));
+for (let round = 0; round < 7; round++) {
+  for (const c of contexts) {
     const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
+    c.loop(CALLS);
+    rates.get(c.name)!.push(CALLS / ((performance.now() - start) / 1000));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)];
 }
+table("vm context, keep-alive decodes per second (median of 7 rounds of 200,000)", rate,
+  new Map([...rates].map(([name, values]) => [name, median(values)])), "higher");
 
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-
-await buildFormatter();
-const script = readBundle();
-const baseline = rate(() => bareKeepAlive(KEEP_ALIVE));
-const keepAlive = rate(() => decodeUplink({ bytes: KEEP_ALIVE, fPort: 2 }));
-const mixed = rate(() => decodeUplink({ bytes: RESPONSES_AND_KEEP_ALIVE, fPort: 2 }));
-console.log(`decodeUplink, keep-alive (12 bytes):                 ${fmt(keepAlive)} decodes/s`);
-console.log(`decodeUplink, 4 responses + keep-alive (24 bytes):   ${fmt(mixed)} decodes/s`);
-console.log(`baseline, bare keep-alive field reads (no table):    ${fmt(baseline)} decodes/s  (codec = ${(keepAlive / baseline).toFixed(2)}× baseline)`);
-
-await runInQuickJS(script, "decodeUplink", { bytes: KEEP_ALIVE, fPort: 2 }); // loads the WebAssembly module once
-const input = { bytes: KEEP_ALIVE, fPort: 2 };
-const call = await median(() => runInQuickJS(script, "decodeUplink", input), 200);
-const empty = await median(() => runInQuickJS("function decodeUplink() { return {}; }", "decodeUplink", input), 200);
-console.log(`QuickJS, one ChirpStack-style call (new runtime, evaluate the script, decode): ${call.toFixed(3)} ms median of 200`);
-console.log(`QuickJS, the same call with an empty script (baseline):                       ${empty.toFixed(3)} ms  (codec adds ${(call - empty).toFixed(3)} ms, ${(call / empty).toFixed(2)}×)`);
-console.log(`dist/formatter.js: ${statSync(FORMATTER_BUNDLE).size} bytes (TTS limit 40960)`);
+console.log(`\nsizes: dist/formatter.js ${bundleSize} bytes (budget ${BUDGET}, TTS limit 40960)` +
+  (vendor ? `, vendor ${statSync(vendor).size} bytes` : ""));

@@ -1,12 +1,14 @@
 // Byte readers and small helpers shared by the uplink and downlink tables.
-// The formatter runs in ES5 engines (goja, otto): var, function and plain loops only,
-// and no ES2015 library calls (no Number.isInteger, Object.assign, padStart…).
+// The formatter runs in ES5 engines (goja, otto) and in bare vm contexts, where every global
+// lookup is slow: var, function and plain loops only, no ES2015 library calls, and no global
+// (Math, Object, isFinite…) on the paths every uplink takes. Every byte of it is parsed again on
+// each ChirpStack call, so messages are built from the parts below.
 
 export type Bytes = ArrayLike<number>;
 
-export function u8(b: Bytes, i: number): number {
-  return b[i];
-}
+export var AT_BYTE = " at byte ";
+export var UNKNOWN_COMMAND = "unknown command 0x";
+export var INTERNAL_ERROR = "internal error: ";
 
 export function u16(b: Bytes, i: number): number {
   return b[i] * 256 + b[i + 1];
@@ -14,22 +16,22 @@ export function u16(b: Bytes, i: number): number {
 
 export function u32(b: Bytes, i: number): number {
   // Multiplication, not <<, so the result stays unsigned above 2^31.
-  return b[i] * 16777216 + b[i + 1] * 65536 + b[i + 2] * 256 + b[i + 3];
+  return u16(b, i) * 65536 + u16(b, i + 2);
 }
 
-/** Sign-magnitude temperature: bit 7 is the sign, bits 6..0 the magnitude (85 → −5 °C). */
-export function temperature(b: Bytes, i: number): number {
-  var magnitude = b[i] & 0x7f;
-  return b[i] & 0x80 && magnitude !== 0 ? -magnitude : magnitude;
-}
-
-/** "major.minor" from the high and low nibble: 0x1A → "1.10". */
-export function nibbleVersion(byte: number): string {
-  return (byte >> 4) + "." + (byte & 0x0f);
+/** Sign-magnitude temperature: bit 7 is the sign, bits 6..0 the magnitude (0x85 → −5 °C, 0x80 → 0). */
+export function temperature(byte: number): number {
+  return byte > 128 ? 128 - byte : byte & 127;
 }
 
 export function hexByte(byte: number): string {
   return (byte < 16 ? "0" : "") + byte.toString(16).toUpperCase();
+}
+
+export function toHex(b: Bytes, from: number, to: number): string {
+  var s = "";
+  while (from < to) s += hexByte(b[from++]);
+  return s;
 }
 
 /** How messages name a command: "keepAliveTime (0x12)". */
@@ -37,44 +39,43 @@ export function commandLabel(code: number, name: string): string {
   return name + " (0x" + hexByte(code) + ")";
 }
 
+/** The one wording for a command cut short, both ways: "… at byte 4: needs 3 bytes, only 2 left". */
+export function cutShort(label: string, at: number, size: number, left: number): string {
+  return label + AT_BYTE + at + " is cut short: needs " + size + " bytes, only " + left + " left";
+}
+
 export function hasOwn(o: object, key: string | number): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
 
-export function toHex(b: Bytes, from: number, to: number): string {
-  var s = "";
-  for (var i = from; i < to; i++) s += hexByte(b[i]);
-  return s;
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
 }
 
-export function isInteger(v: unknown): v is number {
-  return typeof v === "number" && isFinite(v) && Math.floor(v) === v;
-}
-
+/** An object of named values: not an array, not null. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !isArrayLike(v);
+  return isObject(v) && typeof v.length !== "number";
 }
 
-export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
-  return Object.prototype.toString.call(v) === "[object Array]" ||
-    (typeof v === "object" && v !== null && typeof (v as { length?: unknown }).length === "number" &&
-      typeof (v as { BYTES_PER_ELEMENT?: unknown }).BYTES_PER_ELEMENT === "number");
-}
-
-/** Why `input` is not a byte array, or "" when it is one. */
-export function byteArrayProblem(input: unknown): string {
-  if (!isArrayLike(input)) return "bytes must be an array of numbers 0..255, got " + describe(input);
-  for (var i = 0; i < input.length; i++) {
-    var v = input[i];
-    if (!isInteger(v) || v < 0 || v > 255) return "bytes[" + i + "] must be an integer 0..255, got " + describe(v);
+/**
+ * Why `input.bytes` is not a byte array, or "" when it is one. Any object with a length whose elements
+ * are all integers 0..255 is one (arrays, Uint8Array, Buffer, an engine's wrapped Go slice).
+ */
+export function inputBytesProblem(input: unknown): string {
+  var bytes = isObject(input) ? input.bytes : undefined;
+  var n = isObject(bytes) ? bytes.length : undefined;
+  var i = -1;
+  var v: unknown = bytes;
+  if (typeof n === "number") {
+    for (i = 0; i < n; i++) {
+      v = (bytes as ArrayLike<unknown>)[i];
+      if (!(typeof v === "number" && v >= 0 && v <= 255 && v % 1 === 0)) break;
+    }
   }
-  return "";
+  return i === n ? "" : "input.bytes" + (i < 0 ? " must be an array of numbers" : "[" + i + "] must be an integer") + " 0..255, got " + describe(v);
 }
 
 /** A short, safe rendering of any value for error messages. */
 export function describe(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
-  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
-  if (isArrayLike(v)) return "an array";
-  return typeof v === "object" ? "an object" : typeof v;
+  return typeof v === "string" ? JSON.stringify(v) : isObject(v) ? (isPlainObject(v) ? "an object" : "an array") : String(v);
 }

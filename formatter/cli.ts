@@ -7,20 +7,38 @@ const USAGE = `usage:
   npm run codec -- decode <hex|base64> [--port N] [--base64]     decode an uplink (fPort 2 unless --port)
   npm run codec -- decode-downlink <hex|base64> [--port N]       show what a downlink asks of the device
   npm run codec -- encode '<json>'                               e.g. '{"setKeepAlive":15,"getKeepAliveTime":true}'
-Hex may contain spaces; a payload that is not all hex pairs is read as base64 (--base64 forces it).`;
+  npm run codec -- --help                                        this text
+Payloads: hex byte pairs (spaces allowed, 0x prefix allowed) or base64 (padding optional). Input made
+of hex digits only is read as hex (--base64 reads it as base64); anything else that is not exact
+base64 is refused.`;
 
 export interface CliResult {
   code: number;
   output: string;
 }
 
+/** Strict base64 (standard alphabet, padding optional): it must re-encode to itself, so no bit is ignored. */
+function strictBase64(text: string): number[] | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const bare = text.replace(/=+$/, "");
+  if (bare.length % 4 === 1 || (bare !== text && text.length % 4 !== 0)) return undefined;
+  const bytes = Buffer.from(bare, "base64");
+  return bytes.toString("base64").replace(/=+$/, "") === bare ? [...bytes] : undefined;
+}
+
 function parsePayload(text: string, forceBase64: boolean): number[] | string {
   const compact = text.replace(/\s+/g, "");
-  if (!forceBase64 && /^([0-9a-fA-F]{2})+$/.test(compact)) return [...Buffer.from(compact, "hex")];
-  if (/^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 === 0 && compact.length > 0) {
-    return [...Buffer.from(compact, "base64")];
+  const quoted = JSON.stringify(text);
+  if (compact === "") return "the payload is empty";
+  if (forceBase64) return strictBase64(compact) ?? `not base64: ${quoted}`;
+  const prefixed = /^0x/i.test(compact);
+  const digits = prefixed ? compact.slice(2) : compact;
+  if (/^[0-9a-fA-F]*$/.test(digits)) {
+    if (digits.length % 2 === 0 && digits.length > 0) return [...Buffer.from(digits, "hex")];
+    if (prefixed || digits.length % 2 === 1) return `not hex byte pairs (${digits.length} hex digits): ${quoted}; add --base64 if it is base64`;
   }
-  return `not hex byte pairs or base64: ${JSON.stringify(text)}`;
+  if (prefixed) return `0x must be followed by hex byte pairs: ${quoted}`;
+  return strictBase64(compact) ?? `neither hex byte pairs nor base64: ${quoted}`;
 }
 
 function option(args: string[], name: string): string | undefined {
@@ -34,7 +52,8 @@ function result(value: { errors?: string[] }, extra: Record<string, unknown> = {
 
 export function runCli(args: string[]): CliResult {
   const [command, payload] = args;
-  if (!command || !payload || command === "--help") return { code: 2, output: USAGE };
+  if (args.includes("--help") || args.includes("-h")) return { code: 0, output: USAGE };
+  if (!command || !payload) return { code: 2, output: USAGE };
   const portText = option(args, "--port");
   const fPort = portText === undefined ? undefined : Number(portText);
   if (portText !== undefined && !Number.isInteger(fPort)) return { code: 2, output: `--port needs an integer, got ${JSON.stringify(portText)}` };

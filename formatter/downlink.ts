@@ -1,6 +1,6 @@
 // encodeDownlink and decodeDownlink, both driven by the command table.
-import { type Bytes, byteArrayProblem, commandLabel, describe, hasOwn, hexByte, isInteger, isPlainObject, toHex } from "./bytes";
-import { commandSize, DOWNLINK_BY_CODE, DOWNLINK_BY_KEY, type DownlinkCommand, type Param } from "./downlink-commands";
+import { AT_BYTE, type Bytes, commandLabel, cutShort, describe, hasOwn, hexByte, inputBytesProblem, INTERNAL_ERROR, isObject, isPlainObject, toHex, UNKNOWN_COMMAND } from "./bytes";
+import { C, type CommandRow, commandByCode, commandByKey, RELAY } from "./downlink-commands";
 import { withProblems } from "./output";
 
 export type DownlinkData = Record<string, unknown>;
@@ -18,98 +18,57 @@ export interface DecodeDownlinkOutput {
   errors?: string[];
 }
 
-var DEFAULT_FPORT = 1;
-/** The largest payload at DR0 in most regions (EU868). */
-var MAX_FRAME = 51;
 var CUSTOM_HEX = "sendCustomHexCommand";
 
-/** Why `port` is not a downlink fPort the device accepts, or "". */
-function fPortProblem(port: unknown): string {
-  if (!isInteger(port) || port < 1 || port > 223 || port === 3) {
-    return "fPort " + describe(port) + " is not allowed: the 16ASPM takes downlinks on fPort 1, 2 or 4..223";
-  }
-  return "";
+/** "1..255 (minutes)" for the parameter at `i`; three decimals show 5 s steps in minutes (0.083..21.25). */
+function rangeText(command: CommandRow, i: number): string {
+  var scale = command[C.scale] || 1;
+  var p = command[C.params];
+  return +((p[i + 1] as number) / scale).toFixed(3) + ".." + +((p[i + 2] as number) / scale).toFixed(3) + " (" + p[i + 3] + ")";
 }
 
-function rangeText(param: Param): string {
-  var scale = param.scale || 1;
-  var round = function (x: number) { return Math.round(x * 1000) / 1000; };
-  return round(param.min / scale) + ".." + round(param.max / scale) + " (" + param.unit + ")";
-}
-
-/** The raw value for `param`, or an error message naming `label`. */
-function rawValue(label: string, value: unknown, param: Param, errors: string[]): number {
-  var scale = param.scale || 1;
-  if (param.flag && typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value !== "number" || !isFinite(value)) {
-    errors.push(label + ": expected a number in " + rangeText(param) + ", got " + describe(value));
-    return -1;
-  }
-  var raw = Math.round(value * scale);
-  if (Math.abs(raw - value * scale) > 1e-9) {
-    errors.push(label + ": " + value + (scale === 1 ? " is not an integer" : " is not a multiple of 1/" + scale) +
-      "; allowed " + rangeText(param));
-    return -1;
-  }
-  if (raw < param.min || raw > param.max) {
-    errors.push(label + ": " + value + " is out of range; allowed " + rangeText(param));
-    return -1;
-  }
-  return raw;
-}
-
-function encodeCommand(command: DownlinkCommand, value: unknown, out: number[], warnings: string[], errors: string[]): void {
-  var params = command.params;
-  var key = command.key;
+/** Appends the command's bytes to `out`, or pushes errors naming the key, the value and the allowed range. */
+function encodeCommand(command: CommandRow, value: unknown, out: number[], warnings: string[], errors: string[]): void {
+  var p = command[C.params];
+  var key = command[C.key] as string;
+  var scale = command[C.scale] || 1;
   var before = errors.length;
-  var raws: number[] = [];
-  if (params.length === 0) {
-    if (value === false) errors.push(key + ": false sends nothing; use true, or leave the key out");
-  } else if (!params[0].key) {
-    raws.push(rawValue(key, value, params[0], errors));
-  } else if (!isPlainObject(value)) {
-    errors.push(key + ": expected an object {" + paramKeys(params) + "}, got " + describe(value));
+  var bytes = [command[C.code]];
+  var names = p.filter(function (_, i) { return i % 4 === 0; }) as string[];
+  if (!p.length) {
+    if (value === false) errors.push(key + ": false sends nothing; use true");
+  } else if (names[0] && !isPlainObject(value)) {
+    errors.push(key + ": expected an object {" + names + "}, got " + describe(value));
   } else {
-    for (var name in value) {
-      if (hasOwn(value, name) && !paramNamed(params, name)) {
-        errors.push(key + "." + name + ": unknown key; expected {" + paramKeys(params) + "}");
-      }
+    for (var name in value as object) {
+      if (names[0] && hasOwn(value as object, name) && names.indexOf(name) < 0) errors.push(key + "." + name + ": unknown key; expected {" + names + "}");
     }
-    for (var i = 0; i < params.length; i++) {
-      var label = key + "." + params[i].key;
-      if (!hasOwn(value, params[i].key as string)) errors.push(label + ": missing; allowed " + rangeText(params[i]));
-      else raws.push(rawValue(label, value[params[i].key as string], params[i], errors));
+    for (var i = 0; i < p.length; i += 4) {
+      var label = p[i] ? key + "." + p[i] : key;
+      var v = p[i] ? (value as DownlinkData)[p[i]] : value;
+      // A relay state takes true / false as well as 1 / 0, as the vendor's helper sends it.
+      var flag = typeof v === "boolean" && p[i + 3] === RELAY;
+      var raw = flag ? +(v as boolean) : (v as number) * scale;
+      var range = rangeText(command, i);
+      var problem = p[i] && !hasOwn(value as object, p[i] as string) ? "missing"
+        : !flag && (typeof v !== "number" || !isFinite(v)) ? ""
+        : raw % 1 ? v + (scale > 1 ? " is not a multiple of 1/" + scale : " is not an integer")
+        : raw < (p[i + 1] as number) || raw > (p[i + 2] as number) ? v + " is out of range"
+        : "ok";
+      if (!problem) errors.push(label + ": expected a number in " + range + ", got " + describe(v));
+      else if (problem !== "ok") errors.push(label + ": " + problem + "; allowed " + range);
+      if ((p[i + 2] as number) > 255) bytes.push(raw >> 8);
+      bytes.push(raw & 255);
     }
   }
+  if (command[C.data]) bytes.push(command[C.data] as number);
   if (errors.length > before) return;
-  out.push(command.code);
-  for (var j = 0; j < params.length; j++) {
-    if (params[j].bytes === 2) out.push(raws[j] >> 8);
-    out.push(raws[j] & 0xff);
+  out.push.apply(out, bytes);
+  // The keep-alive period sets the plug's airtime (16aspm-protocol.md: 10 minutes or more is recommended).
+  if (key === "setKeepAlive" && raw! < 10) {
+    warnings.push(key + ": " + (raw! < 3 ? "below 3 minutes the device sends only when the duty cycle allows; 10 or more" : "10 minutes or more") +
+      " is recommended" + (raw! < 3 ? "" : " for the duty cycle"));
   }
-  if (command.suffix) for (var s = 0; s < command.suffix.length; s++) out.push(command.suffix[s]);
-  var advice = command.advise ? command.advise(value) : "";
-  if (advice) warnings.push(key + ": " + advice);
-}
-
-function paramKeys(params: Param[]): string {
-  var keys: string[] = [];
-  for (var i = 0; i < params.length; i++) keys.push(params[i].key as string);
-  return keys.join(", ");
-}
-
-function paramNamed(params: Param[], name: string): boolean {
-  for (var i = 0; i < params.length; i++) if (params[i].key === name) return true;
-  return false;
-}
-
-function encodeCustomHex(value: unknown, out: number[], errors: string[]): void {
-  var hex = typeof value === "string" ? value.replace(/\s+/g, "") : "";
-  if (!hex || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
-    errors.push(CUSTOM_HEX + ": expected a non-empty string of hex byte pairs such as \"0212\", got " + describe(value));
-    return;
-  }
-  for (var i = 0; i < hex.length; i += 2) out.push(parseInt(hex.substr(i, 2), 16));
 }
 
 /** TTS v3 / ChirpStack v4 entry point: `input.data` → bytes, keys encoded in the order given. */
@@ -117,35 +76,34 @@ export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
   var warnings: string[] = [];
   var errors: string[] = [];
   var bytes: number[] = [];
-  var fPort = DEFAULT_FPORT;
+  var fPort = 1;
   try {
-    var data = input !== null && typeof input === "object" ? input.data : undefined;
-    if (!isPlainObject(data)) {
-      errors.push("input.data must be an object of downlink commands, got " + describe(data));
-      return { bytes: [], fPort: fPort, errors: errors };
-    }
-    for (var key in data) {
-      if (!hasOwn(data, key)) continue;
-      if (key === "fPort") {
-        var problem = fPortProblem(data.fPort);
-        if (problem) errors.push(problem);
-        else fPort = data.fPort as number;
-      } else if (key === CUSTOM_HEX) {
-        encodeCustomHex(data[key], bytes, errors);
-      } else if (hasOwn(DOWNLINK_BY_KEY, key)) {
-        encodeCommand(DOWNLINK_BY_KEY[key], data[key], bytes, warnings, errors);
-      } else {
-        errors.push(describe(key) + ": unknown key, not a 16ASPM downlink command");
+    var data = isObject(input) ? input.data : undefined;
+    if (!isPlainObject(data)) errors.push("input.data must be an object, got " + describe(data));
+    else {
+      for (var key in data) {
+        if (!hasOwn(data, key)) continue;
+        var value = data[key];
+        var command = commandByKey(key);
+        var hex = typeof value === "string" ? value.replace(/\s+/g, "") : "";
+        if (key === "fPort") {
+          if (typeof value === "number" && value >= 1 && value <= 223 && value % 1 === 0 && value !== 3) fPort = value;
+          else errors.push("fPort " + describe(value) + " is not allowed: 1, 2 or 4..223");
+        } else if (key !== CUSTOM_HEX) {
+          if (command) encodeCommand(command, value, bytes, warnings, errors);
+          else errors.push(describe(key) + ": unknown command");
+        } else if (/^([\da-f]{2})+$/i.test(hex)) {
+          for (var i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.substr(i, 2), 16));
+        } else errors.push(CUSTOM_HEX + ": expected hex byte pairs, got " + describe(value));
       }
+      if (!errors.length && !bytes.length) errors.push("input.data: no command");
     }
-    if (errors.length === 0 && bytes.length === 0) errors.push("input.data holds no command");
-    if (bytes.length > MAX_FRAME) {
-      warnings.push("the frame is " + bytes.length + " bytes: over the " + MAX_FRAME + " bytes that fit at DR0 in most regions");
-    }
+    // 51 bytes is the largest payload at DR0 in most regions (EU868).
+    if (bytes.length > 51) warnings.push(bytes.length + " bytes: over the 51 that fit at DR0 in most regions");
   } catch (e) {
-    errors.push("internal error while encoding: " + String(e));
+    errors.push(INTERNAL_ERROR + String(e));
   }
-  return withProblems({ bytes: errors.length > 0 ? [] : bytes, fPort: fPort }, warnings, errors);
+  return withProblems({ bytes: errors.length ? [] : bytes, fPort: fPort }, warnings, errors);
 }
 
 /** TTS v3 entry point: shows what a downlink's bytes ask of the device. */
@@ -154,62 +112,43 @@ export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): Dec
   var warnings: string[] = [];
   var errors: string[] = [];
   try {
-    var bytes = input !== null && typeof input === "object" ? input.bytes : undefined;
-    var problem = byteArrayProblem(bytes);
-    if (problem) return { data: data, errors: ["input." + problem] };
-    var fPort = input.fPort;
-    if (fPort !== undefined && fPort !== DEFAULT_FPORT) {
-      var portProblem = fPortProblem(fPort);
-      if (portProblem) errors.push(portProblem);
-      else data.fPort = fPort;
+    var problem = inputBytesProblem(input);
+    if (problem) return { data: data, errors: [problem] };
+    var b = input.bytes as Bytes;
+    if (input.fPort !== undefined && input.fPort !== 1) data.fPort = input.fPort;
+    if (!b.length) errors.push("empty downlink");
+    for (var at = 0; at < b.length; at = end) {
+      var command = commandByCode(b[at]);
+      if (!command) {
+        warnings.push(UNKNOWN_COMMAND + hexByte(b[at]) + AT_BYTE + at + ": the rest is shown as " + CUSTOM_HEX);
+        data[CUSTOM_HEX] = toHex(b, at, b.length);
+        break;
+      }
+      var end = readCommand(command, b, at, data, errors);
     }
-    readCommands(bytes as Bytes, data, warnings, errors);
   } catch (e) {
-    errors.push("internal error while decoding: " + String(e));
+    errors.push(INTERNAL_ERROR + String(e));
   }
   return withProblems({ data: data }, warnings, errors);
 }
 
-function readCommands(b: Bytes, data: DownlinkData, warnings: string[], errors: string[]): void {
-  if (b.length === 0) errors.push("empty downlink: no command");
-  var at = 0;
-  while (at < b.length) {
-    if (!hasOwn(DOWNLINK_BY_CODE, b[at])) {
-      warnings.push("unknown command 0x" + hexByte(b[at]) + " at byte " + at + ": the rest is shown as " + CUSTOM_HEX);
-      data[CUSTOM_HEX] = toHex(b, at, b.length);
-      return;
-    }
-    var command = DOWNLINK_BY_CODE[b[at]];
-    var label = commandLabel(command.code, command.key);
-    var size = commandSize(command);
-    if (at + size > b.length) {
-      errors.push(label + " at byte " + at + " is cut short: needs " + size + " bytes, only " + (b.length - at) + " left");
-      return;
-    }
-    if (hasOwn(data, command.key)) warnings.push(label + " at byte " + at + " repeats an earlier one; shown is the last");
-    data[command.key] = readValue(command, b, at + 1, label, warnings);
-    at += size;
-  }
-}
-
-function readValue(command: DownlinkCommand, b: Bytes, at: number, label: string, warnings: string[]): unknown {
-  var params = command.params;
-  if (command.suffix) {
-    var got = toHex(b, at, at + command.suffix.length);
-    if (got !== toHex(command.suffix, 0, command.suffix.length)) warnings.push(label + ": expected data " + toHex(command.suffix, 0, command.suffix.length) + ", got " + got);
-    return true;
-  }
-  if (params.length === 0) return true;
+/** Reads the command at `at` into `data` and returns where the next one starts (the end, when it is cut short). */
+function readCommand(command: CommandRow, b: Bytes, at: number, data: DownlinkData, errors: string[]): number {
+  var p = command[C.params];
+  var key = command[C.key] as string;
+  var start = at++;
+  var value: unknown = true;
   var object: DownlinkData = {};
-  for (var i = 0; i < params.length; i++) {
-    var raw = params[i].bytes === 2 ? b[at] * 256 + b[at + 1] : b[at];
-    at += params[i].bytes;
-    if (raw < params[i].min || raw > params[i].max) {
-      warnings.push(label + (params[i].key ? "." + params[i].key : "") + ": raw value " + raw + " is out of range; allowed " + rangeText(params[i]));
-    }
-    var value = raw / (params[i].scale || 1);
-    if (!params[i].key) return value;
-    object[params[i].key as string] = value;
+  for (var i = 0; i < p.length; i += 4) {
+    var raw = (p[i + 2] as number) > 255 ? b[at++] * 256 + b[at++] : b[at++];
+    value = object[p[i]] = raw / (command[C.scale] || 1);
   }
-  return object;
+  if (command[C.data]) at++;
+  // Read past the end, the values are NaN: the command is reported cut short instead.
+  if (at > b.length) {
+    errors.push(cutShort(commandLabel(command[C.code], key), start, at - start, b.length - start));
+    return b.length;
+  }
+  data[key] = p[0] ? object : value;
+  return at;
 }

@@ -1,7 +1,7 @@
 // decodeUplink: reads the messages of one uplink in order, each by its known length.
-import { type Bytes, byteArrayProblem, commandLabel, describe, hexByte } from "./bytes";
+import { AT_BYTE, type Bytes, commandLabel, cutShort, describe, hexByte, inputBytesProblem, INTERNAL_ERROR, UNKNOWN_COMMAND } from "./bytes";
 import { withProblems } from "./output";
-import { type Fields, UPLINK_BY_CODE } from "./uplink-messages";
+import { type Fields, keepAlive, readValue, type UplinkRow, uplinkRow } from "./uplink-messages";
 
 export interface DecodedMessage {
   code: number;
@@ -30,75 +30,65 @@ export interface UplinkOutput {
   errors?: string[];
 }
 
-var KEEP_ALIVE_SIZE = 12;
-
 /**
- * Reads every message of a payload; never throws on a byte array. `fPort`, when given, is checked too
- * (the service passes the uplink's, so the warning is stored with it).
+ * Reads every message of a payload, merging their fields into `data` if given; never throws on a byte array.
+ * `fPort`, when given, is checked too (the service passes the uplink's, so the warning is stored with it).
  */
-export function readMessages(bytes: Bytes, fPort?: unknown): ReadResult {
-  var result: ReadResult = { messages: [], warnings: [], errors: [] };
-  if (fPort !== undefined && fPort !== 2) {
-    result.warnings.push("fPort " + describe(fPort) + ": the 16ASPM sends on fPort 2; decoded anyway");
-  }
-  if (bytes.length === 0) {
-    result.errors.push("empty payload: no message to decode");
-    return result;
-  }
-  var at = 0;
-  while (at < bytes.length) {
-    var message = UPLINK_BY_CODE[bytes[at]];
-    if (!message) {
-      unknownCode(bytes, at, result);
+export function readMessages(bytes: Bytes, data?: Fields, fPort?: unknown): ReadResult {
+  var messages: DecodedMessage[] = [];
+  var warnings: string[] = [];
+  var errors: string[] = [];
+  var n = bytes.length;
+  var tail = n - 12;
+  for (var at = 0; at < n; at += size) {
+    var row = uplinkRow(bytes[at]) as UplinkRow;
+    var size = row && 1 + row[2];
+    if (!row) {
+      // An unknown code ends the reading (its length is unknown); a keep-alive in the last 12 bytes is still worth reading.
+      warnings.push(UNKNOWN_COMMAND + hexByte(bytes[at]) + AT_BYTE + at + ": reading stopped, " + (n - at) + " bytes left");
+      if (tail > at && bytes[tail] === 1) {
+        read(bytes, tail, uplinkRow(1) as UplinkRow, messages, warnings, data);
+        warnings.push("the last 12 bytes read as the keep-alive" + AT_BYTE + tail);
+      }
       break;
     }
-    var end = at + 1 + message.length;
-    if (end > bytes.length) {
-      result.errors.push(commandLabel(message.code, message.name) + " at byte " + at + " is cut short: needs " +
-        (1 + message.length) + " bytes, only " + (bytes.length - at) + " left");
+    if (at + size > n) {
+      errors.push(cutShort(commandLabel(row[0], row[1]), at, size, n - at));
       break;
     }
-    read(bytes, at, result);
-    at = end;
+    read(bytes, at, row, messages, warnings, data);
   }
-  if (result.messages.length === 0 && result.errors.length === 0) {
-    result.errors.push("no known message in the payload");
-  }
-  return result;
+  if (!messages.length && !errors.length) errors.push(n ? "no known message" : "empty payload");
+  if (fPort !== undefined && fPort !== 2) warnings.push("fPort " + describe(fPort) + ": expected 2; decoded anyway");
+  return { messages: messages, warnings: warnings, errors: errors };
 }
 
-function read(bytes: Bytes, at: number, result: ReadResult): void {
-  var message = UPLINK_BY_CODE[bytes[at]];
-  var label = commandLabel(message.code, message.name);
-  var fields = message.decode(bytes, at + 1, function (text) { result.warnings.push(label + ": " + text); });
-  result.messages.push({ code: message.code, name: message.name, offset: at, fields: fields });
-}
-
-/** An unknown code ends the reading: its length is unknown. A keep-alive in the last 12 bytes is still worth reading. */
-function unknownCode(bytes: Bytes, at: number, result: ReadResult): void {
-  result.warnings.push("unknown command 0x" + hexByte(bytes[at]) + " at byte " + at +
-    ": reading stopped there, " + (bytes.length - at) + " bytes not decoded");
-  var tail = bytes.length - KEEP_ALIVE_SIZE;
-  if (tail > at && bytes[tail] === 0x01) {
-    read(bytes, tail, result);
-    result.warnings.push("the last 12 bytes start with 0x01: decoded as the keep-alive at byte " + tail);
+function read(bytes: Bytes, at: number, row: UplinkRow, messages: DecodedMessage[], warnings: string[], data?: Fields): void {
+  var value = readValue(row, bytes, at + 1, function (text) {
+    warnings.push(commandLabel(row[0], row[1]) + ": " + text);
+  });
+  var fields = value as Fields;
+  if (row[3] !== "k") {
+    fields = {};
+    fields[row[1]] = value;
   }
+  messages.push({ code: row[0], name: row[1], offset: at, fields: fields });
+  for (var key in data && fields) (data as Fields)[key] = fields[key];
 }
 
 /** TTS v3 / ChirpStack v4 entry point. */
 export function decodeUplink(input: UplinkInput): UplinkOutput {
   var data: Fields = {};
   try {
-    var bytes = input !== null && typeof input === "object" ? input.bytes : undefined;
-    var problem = byteArrayProblem(bytes);
-    if (problem) return { data: data, errors: ["input." + problem] };
-    var result = readMessages(bytes as Bytes, input.fPort);
-    for (var i = 0; i < result.messages.length; i++) {
-      var fields = result.messages[i].fields;
-      for (var key in fields) data[key] = fields[key];
-    }
+    var problem = inputBytesProblem(input);
+    if (problem) return { data: data, errors: [problem] };
+    var b = input.bytes as Bytes;
+    var fPort = input.fPort;
+    // The straight path of nearly every uplink: a keep-alive alone on fPort 2, with nothing to warn about.
+    if (b.length === 12 && b[0] === 1 && b[11] < 2 && (fPort === 2 || fPort === undefined)) return { data: keepAlive(b, 1) };
+    var result = readMessages(b, data, fPort);
     return withProblems({ data: data }, result.warnings, result.errors);
   } catch (e) {
-    return { data: data, errors: ["internal error while decoding: " + String(e)] };
+    return { data: data, errors: [INTERNAL_ERROR + String(e)] };
   }
 }

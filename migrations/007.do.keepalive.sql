@@ -8,7 +8,7 @@ CREATE TABLE keepalive_desired (
   minutes          integer NOT NULL CHECK (minutes BETWEEN 1 AND 255),
   requested_at     timestamptz NOT NULL,
   attempts         integer NOT NULL DEFAULT 0,
-  last_downlink_id bigint,
+  last_downlink_id bigint REFERENCES downlinks (id),
   last_downlink_at timestamptz,
   -- When the reconciler sends again if the plug has not reported the period by then; NULL when nothing
   -- is outstanding (the plug reported it, or the round failed).

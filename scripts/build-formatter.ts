@@ -9,32 +9,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FORMATTER_BUNDLE = join(root, "dist", "formatter.js");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
 
-/** The entry points, each a plain global function (the IIFE would hide them otherwise). */
-export const ENTRY_POINTS = [
-  ["decodeUplink", "input"],
-  ["encodeDownlink", "input"],
-  ["decodeDownlink", "input"],
-  ["Decode", "fPort, bytes, variables"],
-  ["Encode", "fPort, obj, variables"],
-  ["Decoder", "bytes, port"],
-  ["Encoder", "obj, port"],
-] as const;
+/** The entry points: the contract's global functions (contract.md §1). */
+export const ENTRY_POINTS = ["decodeUplink", "encodeDownlink", "decodeDownlink", "Decode", "Encode", "Decoder", "Encoder"] as const;
 
-const GLOBAL = "MClimate16ASPM";
 export const LIMIT = 40960;
+/** The size this project holds the bundle to: every ChirpStack call parses it again. */
+export const BUDGET = 8192;
 
-const header = `/* MClimate 16ASPM codec ${pkg.version}: uplinks, downlinks and command responses.
- * Paste whole into The Things Stack (Payload formatters > Custom Javascript formatter, uplink and downlink)
- * or a ChirpStack v4 device profile (Codec > JavaScript functions); ChirpStack v3 and TTN v2 work too.
- * ECMAScript 5.1, no dependencies. Source and docs: formatter/ and README.md of the project. */`;
+const header = `/* MClimate 16ASPM codec ${pkg.version} (ES5.1) */`;
 
-// The bundle sets this one global from inside its IIFE; the footer's functions forward to it.
-const entry = `import { ${ENTRY_POINTS.map(([name]) => name).join(", ")} } from "./formatter/index";
-${GLOBAL} = { ${ENTRY_POINTS.map(([name]) => `${name}: ${name}`).join(", ")} };`;
-
-const footer = ENTRY_POINTS.map(
-  ([name, args]) => `function ${name}(${args}) { return ${GLOBAL}.${name}(${args}); }`,
-).join("\n");
+// The entry points are global variables holding closures: the code they call stays inside one
+// function scope, with no global lookup on any call (globals are slow in vm contexts, and
+// strict mode, as in ChirpStack's module, needs them declared).
+const declarations = `var ${ENTRY_POINTS.join(",")};`;
+const entry = `import { ${ENTRY_POINTS.map((name) => `${name} as _${name}`).join(", ")} } from "./formatter/index";
+${ENTRY_POINTS.map((name) => `${name} = _${name};`).join("\n")}`;
 
 /** Writes dist/formatter.js and returns its size in bytes. */
 export async function buildFormatter(): Promise<number> {
@@ -53,8 +42,7 @@ export async function buildFormatter(): Promise<number> {
     minifyWhitespace: true,
     minifyIdentifiers: true,
     legalComments: "none",
-    banner: { js: `${header}\nvar ${GLOBAL};` },
-    footer: { js: footer },
+    banner: { js: `${header}\n${declarations}` },
     outfile: FORMATTER_BUNDLE,
   });
 

@@ -5,10 +5,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
-import { applyDownlinkEvents } from "./downlinks/events";
 import type { RetryPolicy } from "./downlinks/sender";
 import { createDownlinkService, type DownlinkService } from "./downlinks/service";
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
+import type { AirtimePolicy } from "./keepalive/policy";
+import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
 import type { Received } from "./ingest/records";
 import { createMetrics, type Metrics } from "./metrics";
 import { consoleRoutes } from "./console/routes";
@@ -19,7 +20,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { acceptBatch } from "./store/accept";
+import { storeRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
@@ -46,6 +47,17 @@ export interface AppOptions {
   logger?: FastifyServerOptions["logger"];
   /** Downlink routes (contract §4); without `tts`, TTS downlinks use the headers its webhook calls carry. */
   downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
+  /** Keep-alive periods the API refuses without `force`; default duty-cycle. */
+  airtimePolicy?: AirtimePolicy;
+  /** The keep-alive reconciler's retries, pace and clock. */
+  keepalive?: Pick<KeepaliveOptions, "retry" | "intervalMs" | "now">;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Keep-alive management: what PUT …/keepalive calls, and the reconciler. */
+    keepalive: KeepaliveService;
+  }
 }
 
 export interface Ingest {
@@ -59,10 +71,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
   return new BatchWriter(
     async (records) => {
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
-      const { result, moved } = await db.transaction(async (tx) => {
-        const result = await acceptBatch(tx, records);
-        return { result, moved: await applyDownlinkEvents(tx, records) };
-      });
+      const { moved, ...result } = await db.transaction((tx) => storeRecords(tx, records));
       metrics.decodeErrors.inc(result.decodeErrors);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
@@ -132,12 +141,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     db: options.db, routes: { ttn: tts, chirpstack }, log: app.log, retry: options.downlinks?.retry, ready: options.databaseReady,
     onPush: (network, outcome) => metrics.downlinkPushes.inc({ network, outcome }),
   });
+  const keepalive = createKeepaliveService({
+    db: options.db, downlinks, policy: options.airtimePolicy ?? "duty-cycle", log: app.log, ready: options.databaseReady, ...options.keepalive,
+  });
+  app.decorate("keepalive", keepalive);
   const writer = createWriter(options, metrics, app.log, downlinks);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {
     await writer.flush();
     await writer.close();
+    await keepalive.close();
     await downlinks.close();
   });
   app.addHook("onResponse", async (request, reply) => {
@@ -160,7 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
   });
-  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks });
+  await app.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks, keepalive });
   // The console signs in with an api token; its pages then call /api with the session.
   await app.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
   await app.register(consoleRoutes);

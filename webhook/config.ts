@@ -46,6 +46,9 @@ function tokenList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const text = env[name];
   if (text === undefined || text.trim() === "") return undefined;
   const tokens = text.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  // A token with a space in it cannot be sent as `Authorization: Bearer <token>`: it never matches.
+  const spaced = tokens.findIndex((t) => /\s/.test(t));
+  if (spaced >= 0) throw new Error(`${name}: token ${spaced + 1} contains whitespace, which an Authorization header cannot carry; separate tokens with commas`);
   const short = tokens.findIndex((t) => t.length < 16);
   if (short >= 0) throw new Error(`${name}: token ${short + 1} is shorter than 16 characters; use long random tokens`);
   return tokens;

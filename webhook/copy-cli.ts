@@ -12,8 +12,9 @@ import { describeError } from "./errors";
 const USAGE = "usage: npm run copy-to-postgres -- postgres://user:password@host:5432/database   (or set TARGET_DATABASE_URL)";
 
 async function run(args: string[]): Promise<void> {
+  if (args.includes("--help")) return console.log(USAGE);
   const targetUrl = args[0] ?? process.env.TARGET_DATABASE_URL;
-  if (!targetUrl || targetUrl === "--help") throw new Error(USAGE);
+  if (!targetUrl) throw new Error(USAGE);
   let target: URL;
   try {
     target = new URL(targetUrl);

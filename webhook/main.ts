@@ -9,6 +9,12 @@ import { openDatabase } from "./db/open";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
+const POLICY_TEXT: Record<Config["airtimePolicy"], string> = {
+  "duty-cycle": "periods below the plug's 1 % duty-cycle minimum are refused",
+  "ttn-fair-use": "periods below the duty-cycle minimum or over TTN's 30 s of airtime a day are refused",
+  none: "no period is refused; answers still warn",
+};
+
 function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
   const base = `http://${host}:${config.port}`;
@@ -34,6 +40,8 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
   Management API:    ${base}/api/...
     Header             ${api}
 
+  Console:           ${base}/   (sign in with the api token)
+
   Downlinks:
     The Things Stack   ${config.downlinks.tts
       ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
@@ -41,6 +49,7 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
     ChirpStack         ${config.downlinks.chirpstack
       ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
       : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
+    Keep-alive periods AIRTIME_POLICY=${config.airtimePolicy}: ${POLICY_TEXT[config.airtimePolicy]} (without "force": true)
 
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
@@ -63,7 +72,17 @@ async function main(): Promise<void> {
   });
 
   const { db, description } = await openDatabase(config);
-  closers.push(() => db.close());
+  /**
+   * Waits for `closing` at most `ms`. A database that does not answer (a dead link) holds its queries
+   * until their timeout; whoever waits on one is left behind rather than awaited.
+   */
+  const atMost = (ms: number, what: string, closing: Promise<void>) => Promise.race([closing, new Promise<void>((resolve) => {
+    setTimeout(() => {
+      log.info(`${what} did not close within ${ms / 1000} s; leaving it behind`);
+      resolve();
+    }, ms).unref();
+  })]);
+  closers.push(() => atMost(1500, "the database", db.close()));
   const { applied } = await migrateWhenReachable(db, (error) =>
     console.warn(`database unreachable (${error.message}); accepting uplinks into the spool until it answers`));
   const tokens = await resolveTokens(config.tokens, config.dataDir, "webhook-token");
@@ -76,10 +95,12 @@ async function main(): Promise<void> {
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },
     downlinks: config.downlinks,
+    airtimePolicy: config.airtimePolicy,
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
-  // Fastify waits for requests in flight, then the writer commits or spools what they brought.
-  closers.push(() => app.close());
+  // Fastify waits for requests in flight, then the writer commits or spools what they brought (each
+  // write is bounded by WRITE_TIMEOUT_MS); background work still waiting on the database is left behind.
+  closers.push(() => atMost(4000, "the service", app.close()));
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
   }, (error: Error) => {

@@ -14,7 +14,7 @@ export async function resolveTokens(configured: string[] | undefined, dataDir: s
   if (configured) return { tokens: configured };
   const file = join(dataDir, fileName);
   try {
-    return { tokens: [(await readFile(file, "utf8")).trim()], generatedFile: file };
+    return { tokens: [await readKept(file)], generatedFile: file };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -24,7 +24,14 @@ export async function resolveTokens(configured: string[] | undefined, dataDir: s
   await writeFile(file, token + "\n", { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {
     if (error.code !== "EEXIST") throw error;
   });
-  return { tokens: [(await readFile(file, "utf8")).trim()], generatedFile: file };
+  return { tokens: [await readKept(file)], generatedFile: file };
+}
+
+/** The token kept in `file`; one edited into something no header can carry is refused. */
+async function readKept(file: string): Promise<string> {
+  const token = (await readFile(file, "utf8")).trim();
+  if (token.length < 16 || /\s/.test(token)) throw new Error(`${file} must hold one token of 16 or more characters without whitespace; delete the file to have a new one made`);
+  return token;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest();

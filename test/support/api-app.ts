@@ -1,5 +1,6 @@
 // The service on a fresh database over a real socket, with helpers to call /api and the ingest paths, and
 // every log line it writes kept for inspection.
+import type { FastifyInstance } from "fastify";
 import { buildApp, type AppOptions } from "../../webhook/app";
 import type { Database } from "../../webhook/db/database";
 import { type DatabaseFactory, migratedDatabase } from "./databases";
@@ -9,6 +10,8 @@ export { API_TOKEN };
 
 export interface ApiApp {
   base: string;
+  /** The service itself (app.keepalive.reconcile() runs a reconciler pass). */
+  app: FastifyInstance;
   db: Database;
   /** Every log line, as written. */
   logs: string[];
@@ -30,6 +33,7 @@ export async function startApiApp(factory: DatabaseFactory, options: Partial<App
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
     base,
+    app,
     db: test.db,
     logs,
     async api(method, path, body, token = API_TOKEN) {

@@ -2,6 +2,7 @@
 // formula of migration 007 against the TypeScript one, and the policy's refusals and warnings.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../webhook/config";
 import { keepAliveAirtime, timeOnAirMs } from "../../webhook/keepalive/airtime";
 import { judgePeriod, leastAllowedMinutes } from "../../webhook/keepalive/policy";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
@@ -99,6 +100,14 @@ describe("airtime policy", () => {
         const verdict = judgePeriod(policy, minutes, airtime);
         expect(verdict.refusal === undefined).toBe(minutes >= verdict.leastAllowedMinutes);
       }));
+  });
+});
+
+describe("AIRTIME_POLICY", () => {
+  it("defaults to duty-cycle, takes the three policies and refuses anything else by name", () => {
+    expect(loadConfig({}).airtimePolicy).toBe("duty-cycle");
+    for (const policy of ["duty-cycle", "ttn-fair-use", "none"]) expect(loadConfig({ AIRTIME_POLICY: policy }).airtimePolicy).toBe(policy);
+    expect(() => loadConfig({ AIRTIME_POLICY: "fair-use" })).toThrow('AIRTIME_POLICY="fair-use": expected one of duty-cycle, ttn-fair-use, none');
   });
 });
 

@@ -5,8 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../webhook/config";
 import { grpcTarget } from "../../webhook/downlinks/chirpstack";
+import { insertDownlink, markPushed, markPushFailed, nextDueInMs } from "../../webhook/downlinks/store";
 import { API_TOKEN, type ApiApp, startApiApp } from "../support/api-app";
-import { DATABASES } from "../support/databases";
+import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { chirpstackAck, chirpstackTxAck, ttsDownlinkEvent } from "../support/downlink-events";
 import { chirpstackUplink, TOKEN, ttsUplink } from "../support/messages";
 import { chirpstackStandIn, type ChirpStackStandIn, ttsStandIn, type TtsStandIn, until } from "../support/network-apis";
@@ -130,7 +131,7 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       expect(ids.length).toBeGreaterThanOrEqual(5);
       expect(ids).toEqual([...ids].sort((a, b) => b - a));
       expect((await app.api("GET", `/devices/${DEV}/downlinks?limit=1`)).body.downlinks).toHaveLength(1);
-      expect(await app.api("GET", "/devices/0000000000000000/downlinks")).toMatchObject({ status: 404, body: { message: "device 0000000000000000 is unknown" } });
+      expect(await app.api("GET", "/devices/0000000000000000/downlinks")).toMatchObject({ status: 404, body: { message: "device 0000000000000000 is not known: it appears once the service has received an uplink or join from it" } });
     });
 
     it("refuses every bad request with a clear answer, and sends and records nothing", async () => {
@@ -151,7 +152,7 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
         [path, { data: { setRelayState: 1 }, confirmed: "maybe" }, 400, "body/confirmed must be boolean"],
         [path, { data: { setRelayState: 1 }, confimed: true }, 400, "body/confimed is not a field"],
         ["/devices/70b3d52dd30010zz/downlinks", { data: { setRelayState: 1 } }, 400, "params/devEui must match pattern"],
-        ["/devices/0000000000000000/downlinks", { data: { setRelayState: 1 } }, 404, "device 0000000000000000 is unknown"],
+        ["/devices/0000000000000000/downlinks", { data: { setRelayState: 1 } }, 404, "device 0000000000000000 is not known: it appears once the service has received an uplink or join from it"],
         [`/devices/${CS_DEV}/downlinks`, { data: { setRelayState: 1 } }, 409, "set CHIRPSTACK_API_URL and CHIRPSTACK_API_TOKEN"],
         [path, { data: { setRelayState: 1 } }, 401, "missing Authorization: Bearer <token> header", null],
         [path, { data: { setRelayState: 1 } }, 401, "invalid bearer token", TOKEN],
@@ -375,6 +376,30 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
         expect(metrics).toContain(`webhook_downlink_pushes_total{network="${network}",outcome="failed"} 1`);
       }
     });
+  });
+});
+
+describe.each(DATABASES)("the sender's schedule on %s", (_name, factory) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await migratedDatabase(factory);
+    await test.db.query("INSERT INTO devices (dev_eui, network, first_seen) VALUES ('70b3d52dd30050a1', 'ttn', now())");
+  });
+  afterAll(() => test.drop());
+
+  it("waits for nothing when nothing is queued, and until the next try when one is", async () => {
+    // An empty queue must not read as "due now": the sender would spin.
+    expect(await nextDueInMs(test.db)).toBeNull();
+    const downlink = await insertDownlink(test.db, {
+      devEui: "70b3d52dd30050a1", network: "ttn", fPort: 1, bytes: Uint8Array.of(0xc1, 1), data: { setRelayState: 1 }, confirmed: false, purpose: "api", ref: null,
+    });
+    expect(await nextDueInMs(test.db)).toBe(0);
+    await markPushFailed(test.db, downlink.id, "refused", 5000);
+    const ms = await nextDueInMs(test.db);
+    expect(ms).toBeGreaterThan(4000);
+    expect(ms).toBeLessThanOrEqual(5000);
+    await markPushed(test.db, downlink.id, "ref-1");
+    expect(await nextDueInMs(test.db)).toBeNull();
   });
 });
 

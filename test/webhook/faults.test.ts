@@ -14,7 +14,7 @@ import { migrate } from "../../webhook/db/migrate";
 import { Spool } from "../../webhook/store/spool";
 import { freshPostgres, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
-import { startScript, waitUntilOk } from "../support/process";
+import { startProgram, waitUntilOk } from "../support/process";
 import { type Cut, TcpProxy } from "../support/tcp-proxy";
 
 const server = process.env.TEST_DATABASE_URL!;
@@ -127,7 +127,7 @@ describe.runIf(server)("faults on PostgreSQL", () => {
     }, 90_000);
   });
 
-  describe("the service killed with SIGKILL under load", () => {
+  describe("the service stopped under load: SIGKILL, or SIGTERM with the database unreachable", () => {
     const port = 21000 + Math.floor(Math.random() * 20000);
     const base = `http://127.0.0.1:${port}`;
     let child: ChildProcess | undefined;
@@ -139,10 +139,10 @@ describe.runIf(server)("faults on PostgreSQL", () => {
     });
 
     async function startService(dir: string): Promise<ChildProcess> {
-      const started = startScript("webhook/main.ts", {
+      const started = startProgram("main", {
         DATABASE_URL: proxy.url(test.url!), DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1",
         WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: "fatal", WRITE_TIMEOUT_MS: "1000",
-      });
+      }, ["ignore", "ignore", "inherit"]);
       await waitUntilOk(`${base}/healthz`, 60);
       return started;
     }
@@ -188,6 +188,46 @@ describe.runIf(server)("faults on PostgreSQL", () => {
       await drained(base);
       await expectStoredOnce(test.db, tag, result.acked);
       await expectStoredOnce(test.db, `${tag}-after`, after.acked);
+    }, 90_000);
+
+    /** Sends SIGTERM; resolves to the exit code and the seconds it took. */
+    async function terminate(service: ChildProcess): Promise<{ code: number | null; seconds: number }> {
+      const start = performance.now();
+      const exited = once(service, "exit");
+      service.kill("SIGTERM");
+      const [code] = await exited as [number | null];
+      return { code, seconds: (performance.now() - start) / 1000 };
+    }
+
+    it.each<[string, Cut]>([
+      ["never reached since start-up (connections refused)", "reset"],
+      ["gone silent under load (a dead link: connections hang)", "blackhole"],
+    ])("ends within 10 s of SIGTERM with the database %s and uplinks in the spool, which are stored after the restart", async (_what, mode) => {
+      const dir = await dataDir();
+      const tag = `term-${mode}-${Date.now()}`;
+      if (mode === "reset") proxy.cut("reset");
+      child = await startService(dir);
+      if (mode === "blackhole") {
+        await sleep(500);
+        proxy.cut("blackhole");
+      }
+      const running = startLoad(base, tag, 8);
+      // /metrics, not /readyz: a readiness probe waits on the silent database itself.
+      await waitFor("uplinks in the spool", async () => {
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        return /^webhook_spool_records [1-9]/m.test(metrics) ? true : undefined;
+      });
+      // Requests are still arriving and in flight when the signal comes.
+      const stopped = await terminate(child);
+      const result = await running.stop();
+      expect(stopped.seconds).toBeLessThan(10);
+      expect(stopped.code).toBe(0);
+      expect(result.statuses[202], "uplinks answered 202 (spooled)").toBeGreaterThan(0);
+
+      proxy.restore();
+      child = await startService(dir);
+      await drained(base);
+      await expectStoredOnce(test.db, tag, result.acked);
     }, 90_000);
   });
 });

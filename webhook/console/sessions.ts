@@ -29,7 +29,8 @@ export async function registerSessions(app: FastifyInstance): Promise<void> {
     secret: randomBytes(32).toString("base64url"),
     saveUninitialized: false,
     rolling: true,
-    cookie: { httpOnly: true, sameSite: "strict", secure: "auto", path: "/", maxAge: SESSION_IDLE_MS },
+    // Not secure: "auto", which turns SameSite into Lax over plain HTTP; Secure is set per session at sign-in.
+    cookie: { httpOnly: true, sameSite: "strict", secure: false, path: "/", maxAge: SESSION_IDLE_MS },
   });
 }
 
@@ -73,6 +74,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     }
     // A new session id at sign-in, so an id planted before it is worth nothing.
     await request.session.regenerate();
+    // Over HTTPS (directly, or behind a proxy Fastify trusts) the cookie is never sent in the clear.
+    request.session.cookie.secure = request.protocol === "https";
     request.session.signedIn = true;
     return reply.code(204).send();
   });

@@ -21,7 +21,7 @@ export interface LockHolder {
 
 export interface DataDirLock {
   readonly dir: string;
-  /** Removes the lock (only if it is still this process's). */
+  /** Leaves every file owner-only and removes the lock (only if it is still this process's). */
   release(): void;
 }
 
@@ -50,8 +50,8 @@ function alive(holder: LockHolder): boolean {
 
 /**
  * Makes `dir` and everything in it readable by its owner only: 0700 folders, 0600 files. The umask
- * covers what this process creates from now on (PGlite's files too); the walk fixes what an earlier
- * version left readable.
+ * covers what this process creates from now on; PGlite's file system layer sets some modes of its own
+ * while it runs, which the 0700 folder keeps everyone else out of, and the walk at release puts right.
  */
 export function restrictToOwner(dir: string): void {
   process.umask(0o077);
@@ -80,8 +80,10 @@ export function lockDataDir(dir: string, purpose: string): DataDirLock {
     try {
       writeFileSync(file, content, { flag: "wx", mode: 0o600 });
       const release = () => {
-        if (readHolder(file)?.pid === process.pid) unlinkSync(file);
         process.off("exit", release);
+        if (readHolder(file)?.pid !== process.pid) return;
+        restrictToOwner(dir);
+        unlinkSync(file);
       };
       // Also on process.exit() from anywhere: the next start must not have to wonder.
       process.on("exit", release);

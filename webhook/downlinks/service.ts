@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/database";
 import type { Network } from "../ingest/records";
+import { unknownDevice } from "../api/devices";
 import { ApiError } from "../api/errors";
 import type { NetworkRoute } from "./delivery";
 import { encode } from "./encode";
@@ -83,7 +84,7 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
       const { fPort, bytes, warnings } = encode(request.data);
       const devEui = request.devEui.toLowerCase();
       const device = await findDevice(db, devEui);
-      if (!device) throw new ApiError(404, `device ${devEui} is unknown: it appears once the network server has sent one of its uplinks`);
+      if (!device) throw unknownDevice(devEui);
       const route = routes[device.network];
       const missing = route
         ? route.unavailable(device)
@@ -100,7 +101,7 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
 
     async list(devEui, limit = 100) {
       const eui = devEui.toLowerCase();
-      if (!(await findDevice(db, eui))) throw new ApiError(404, `device ${eui} is unknown`);
+      if (!(await findDevice(db, eui))) throw unknownDevice(eui);
       return listDownlinks(db, eui, limit);
     },
 

@@ -128,8 +128,9 @@ export async function markPushFailed(q: Queryable, id: string, error: string, re
 
 /** Milliseconds until the next downlink is due (0 when one is due now), or null when none waits. */
 export async function nextDueInMs(q: Queryable): Promise<number | null> {
+  // min() of no rows is NULL, and must stay so (greatest(0, NULL) would be 0: a busy loop).
   const { rows: [row] } = await q.query<{ ms: number | null }>(
-    `SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+    `SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
      FROM downlinks WHERE state = 'queued' AND next_attempt_at IS NOT NULL`);
-  return row?.ms ?? null;
+  return row.ms === null ? null : Math.max(0, row.ms);
 }

@@ -7,7 +7,7 @@ import gw from "@chirpstack/chirpstack-api/gw/gw_pb.js";
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
 import { type Static, Type } from "@sinclair/typebox";
 import type { Received } from "./records";
-import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, Float, Int32, nowIso, Timestamp, Uint32 } from "./schema-common";
+import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, Float, nowIso, Timestamp, Uint32 } from "./schema-common";
 
 export const CHIRPSTACK_EVENTS = ["up", "join", "ack", "txack", "log", "status", "location", "integration"] as const;
 export type ChirpStackEventName = (typeof CHIRPSTACK_EVENTS)[number];
@@ -29,7 +29,8 @@ export const ChirpStackEvent = Type.Object({
   fPort: Type.Optional(Uint32),
   data: Type.Optional(Base64),
   object: Type.Optional(AnyObject),
-  rxInfo: Type.Optional(Type.Array(Type.Object({ rssi: Type.Optional(Int32), snr: Type.Optional(Float) }))),
+  // rssi is an int32 in integration.proto; a gateway bridge that reports fractions is taken too.
+  rxInfo: Type.Optional(Type.Array(Type.Object({ rssi: Type.Optional(Float), snr: Type.Optional(Float) }))),
   txInfo: Type.Optional(Type.Object({
     frequency: Type.Optional(Uint32),
     modulation: Type.Optional(Type.Object({

@@ -33,7 +33,7 @@ const NOT_SETTINGS = new Set([
 
 export function interpret(uplink: UplinkRecord): Interpretation {
   if (uplink.payload) {
-    const { messages, warnings, errors } = readMessages(uplink.payload, uplink.fPort);
+    const { messages, warnings, errors } = readMessages(uplink.payload, undefined, uplink.fPort);
     return fromMessages(messages, warnings, errors);
   }
   if (uplink.networkDecoded) return fromMessages(messagesOf(uplink.networkDecoded), [], []);

@@ -2,7 +2,7 @@
 // type's whole range: what the network's API allows is accepted, and what the database cannot hold is
 // quarantined, never refused.
 import { createHash } from "node:crypto";
-import { Type } from "@sinclair/typebox";
+import { type TSchema, Type } from "@sinclair/typebox";
 
 export const DevEui = Type.String({ pattern: "^[0-9A-Fa-f]{16}$" });
 export const Timestamp = Type.String({ format: "date-time" });
@@ -11,7 +11,6 @@ export const Base64 = Type.String({ pattern: "^[A-Za-z0-9+/_-]*={0,2}$" });
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
 
 export const Uint32 = Type.Integer({ minimum: 0, maximum: 0xffff_ffff });
-export const Int32 = Type.Integer({ minimum: -0x8000_0000, maximum: 0x7fff_ffff });
 /** 64-bit integers are strings in protobuf JSON (a number is taken too). */
 export const Uint64 = Type.String({ pattern: "^[0-9]{1,20}$" });
 /** protobuf JSON writes the float values that are not numbers as strings. */
@@ -51,4 +50,21 @@ export function nowIso(): string {
 export function best(values: (number | string | undefined)[]): number | null {
   const known = values.map(finite).filter((v): v is number => v !== undefined);
   return known.length > 0 ? Math.max(...known) : null;
+}
+
+/**
+ * protobuf JSON: `null` stands for a field's default, as if it were left out. Dropped (in place) where
+ * the schema declares the field; free-form objects (decoded payloads, event data) keep theirs.
+ */
+export function dropNulls(value: unknown, schema: TSchema): unknown {
+  if (Array.isArray(value) && schema.items) {
+    for (const item of value) dropNulls(item, schema.items as TSchema);
+  } else if (value !== null && typeof value === "object" && schema.properties) {
+    const object = value as Record<string, unknown>;
+    for (const [key, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      if (object[key] === null) delete object[key];
+      else if (object[key] !== undefined) dropNulls(object[key], property);
+    }
+  }
+  return value;
 }

@@ -7,6 +7,8 @@ export const LORAWAN_OVERHEAD_BYTES = 13;
 export const KEEPALIVE_PHY_BYTES = 12 + LORAWAN_OVERHEAD_BYTES;
 /** TTN fair use: uplink airtime per device and day. */
 export const FAIR_USE_SECONDS_PER_DAY = 30;
+/** TTN fair use: downlinks per device and day. */
+export const FAIR_USE_DOWNLINKS_PER_DAY = 10;
 /** EU868 sub-bands g/g1/g2: 1 % duty cycle, so after T seconds on air the device waits 99·T. */
 export const DUTY_CYCLE = 0.01;
 

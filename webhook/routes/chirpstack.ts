@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Ingest } from "../app";
 import { ChirpStackEvent, ChirpStackQuery, chirpstackRecord, fromProtobuf } from "../ingest/chirpstack";
+import { dropNulls } from "../ingest/schema-common";
 import { storeRecord } from "./store-record";
 
 /** ChirpStack v4 HTTP integration: `?event=…`, JSON or protobuf bodies. */
@@ -20,5 +21,6 @@ export const chirpstackRoutes: FastifyPluginAsyncTypebox<{ ingest: Ingest }> = a
       querystring: ChirpStackQuery,
       body: ChirpStackEvent,
     },
+    preValidation: async (request) => void dropNulls(request.body, ChirpStackEvent),
   }, async (request, reply) => storeRecord(reply, ingest, chirpstackRecord(request.query.event, request.body)));
 };

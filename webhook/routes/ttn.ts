@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Ingest } from "../app";
+import { dropNulls } from "../ingest/schema-common";
 import { TtsMessage, ttsRecord } from "../ingest/tts";
 import { storeRecord } from "./store-record";
 
@@ -17,6 +18,7 @@ export const ttnRoutes: FastifyPluginAsyncTypebox<TtnRouteOptions> = async (app,
       headers: Type.Object({ authorization: Type.String() }),
       body: TtsMessage,
     },
+    preValidation: async (request) => void dropNulls(request.body, TtsMessage),
   }, async (request, reply) => {
     const application = request.body.end_device_ids.application_ids?.application_id;
     const push = request.headers["x-downlink-push"];

@@ -2,6 +2,8 @@
 // network, application and device id it did carry; the records of known devices are written (batch.ts);
 // the rest are quarantined, to be retried once their device is known.
 import type { Queryable } from "../db/database";
+import { applyDownlinkEvents } from "../downlinks/events";
+import type { Downlink } from "../downlinks/service";
 import type { IngestRecord, Received, Written } from "../ingest/records";
 import { writeBatch } from "./batch";
 import { quarantine } from "./quarantine";
@@ -28,7 +30,7 @@ function unplaced(record: Received): string {
     "is known yet: kept in quarantine until one of its messages carries the DevEUI, then `npm run quarantine -- retry`";
 }
 
-export async function acceptBatch(tx: Queryable, records: Received[]): Promise<AcceptResult> {
+async function acceptBatch(tx: Queryable, records: Received[]): Promise<AcceptResult> {
   const found = new Map<string, string>();
   const missing = records.filter((r) => r.devEui === null && r.application !== null && r.deviceName !== null);
   if (missing.length > 0) {
@@ -59,4 +61,13 @@ export async function acceptBatch(tx: Queryable, records: Received[]): Promise<A
     for (const u of unknown) written[u.index] = { outcome: "quarantined", reason: u.reason };
   }
   return { written, decodeErrors };
+}
+
+/**
+ * Everything one transaction does with accepted records, for the service and `npm run quarantine` alike:
+ * accept them, and let their downlink events move their downlinks.
+ */
+export async function storeRecords(tx: Queryable, records: Received[]): Promise<AcceptResult & { moved: Downlink[] }> {
+  const result = await acceptBatch(tx, records);
+  return { ...result, moved: await applyDownlinkEvents(tx, records) };
 }

@@ -1,7 +1,7 @@
 // Where accepted records go when the tables cannot take them (migration 005): the quarantine table,
 // and, when even that refuses (the record holds what no text column can, or the database went away
 // meanwhile), a set-aside file beside the spool. Both are emptied by `npm run quarantine -- retry`.
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Queryable } from "../db/database";
 import { type Received, recordFromJson, recordToJson } from "../ingest/records";
@@ -55,21 +55,13 @@ export async function setAside(path: string, record: Received, reason: string): 
   }
 }
 
-/**
- * Takes the set-aside file's records: the file is renamed first, so that a service still running
- * starts a new one; `done` removes it once they are safely elsewhere (until then a crash keeps it).
- */
-export async function takeSetAside(path: string): Promise<{ entries: { record: Received; reason: string }[]; done: () => Promise<void> }> {
-  const taking = `${path}.taking`;
-  await rename(path, taking).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
-  const text = await readFile(taking, "utf8").catch((error: NodeJS.ErrnoException) => {
+/** The set-aside file's records (none when there is no file). A line cut short by a crash was never acknowledged: it is left out. */
+export async function readSetAside(path: string): Promise<{ record: Received; reason: string }[]> {
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return "";
     throw error;
   });
-  // A line cut short by a crash was never acknowledged: it is left out.
-  const entries = text.split("\n").filter(Boolean).flatMap((line) => {
+  return text.split("\n").filter(Boolean).flatMap((line) => {
     try {
       const { reason, record } = JSON.parse(line) as { reason: string; record: unknown };
       return [{ reason, record: recordFromJson(JSON.stringify(record)) }];
@@ -77,7 +69,22 @@ export async function takeSetAside(path: string): Promise<{ entries: { record: R
       return [];
     }
   });
-  return { entries, done: () => rm(taking, { force: true }) };
+}
+
+/**
+ * Takes the set-aside file's records: the file is renamed first, so that a service still running
+ * starts a new one; `done` removes it once they are safely elsewhere (until then a crash keeps it,
+ * and the next call takes that one first).
+ */
+export async function takeSetAside(path: string): Promise<{ entries: { record: Received; reason: string }[]; done: () => Promise<void> }> {
+  const taking = `${path}.taking`;
+  const leftOver = await stat(taking).then(() => true, () => false);
+  if (!leftOver) {
+    await rename(path, taking).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
+  return { entries: await readSetAside(taking), done: () => rm(taking, { force: true }) };
 }
 
 export interface QuarantineRow {

@@ -28,6 +28,10 @@ async function route() {
   try {
     const { signedIn } = await api("/session").then((/** @type {{ signedIn: boolean }} */ s) => s);
     nav.hidden = !signedIn;
+    for (const link of nav.querySelectorAll("a")) {
+      if (link.pathname === (path === "/fleet" ? "/" : path)) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
     if (!signedIn) return signInPage();
     if (path === "/" || path === "/fleet") await fleetPage(main, show, signal);
     else if (plug) await plugPage(main, show, plug[1].toLowerCase(), signal);

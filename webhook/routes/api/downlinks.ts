@@ -1,10 +1,9 @@
 // POST /api/devices/{devEui}/downlinks (any downlink the codec can encode) and GET …/downlinks (contract §4).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { ApiError } from "../../api/errors";
 import type { DownlinkService } from "../../downlinks/service";
+import { DevEuiParams, refuseUnknownFields } from "./params";
 
-export const DevEuiParams = Type.Object({ devEui: Type.String({ pattern: "^[0-9A-Fa-f]{16}$" }) });
 
 const SendBody = Type.Object({
   data: Type.Record(Type.String(), Type.Unknown()),
@@ -14,9 +13,7 @@ const BODY_KEYS = ["data", "confirmed"];
 
 export const downlinkRoutes: FastifyPluginAsyncTypebox<{ downlinks: DownlinkService }> = async (api, { downlinks }) => {
   api.post("/devices/:devEui/downlinks", { schema: { params: DevEuiParams, body: SendBody } }, async (request, reply) => {
-    // A misspelt "confirmed" must not pass unnoticed: the downlink would go out unconfirmed.
-    const unknown = Object.keys(request.body).filter((key) => !BODY_KEYS.includes(key));
-    if (unknown.length > 0) throw new ApiError(400, `body/${unknown[0]} is not a field; expected {"data": {…encodeDownlink keys…}, "confirmed"?: boolean}`);
+    refuseUnknownFields(request.body, BODY_KEYS, '{"data": {…encodeDownlink keys…}, "confirmed"?: boolean}');
     const { data, confirmed } = request.body;
     const result = await downlinks.send({ devEui: request.params.devEui, data, confirmed, purpose: "api" });
     return reply.code(202).send(result);

@@ -5,10 +5,12 @@ import { bearerAuth, bearerToken } from "../../auth/bearer";
 import { signedIn } from "../../console/sessions";
 import type { Database } from "../../db/database";
 import type { DownlinkService } from "../../downlinks/service";
+import type { KeepaliveService } from "../../keepalive/service";
 import { tokenMatcher } from "../../tokens";
 import { deviceRoutes } from "./devices";
 import { downlinkRoutes } from "./downlinks";
 import { energyRoutes } from "./energy";
+import { keepaliveRoutes } from "./keepalive";
 import { readingsRoutes } from "./readings";
 
 export interface ApiOptions {
@@ -16,6 +18,7 @@ export interface ApiOptions {
   apiTokens: string[];
   unauthenticatedPerMinute: number;
   downlinks: DownlinkService;
+  keepalive: KeepaliveService;
 }
 
 export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) => {
@@ -27,6 +30,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
   await api.register(deviceRoutes, { db: options.db });
   await api.register(downlinkRoutes, { downlinks: options.downlinks });
   await api.register(energyRoutes, { db: options.db });
+  await api.register(keepaliveRoutes, { keepalive: options.keepalive });
   await api.register(readingsRoutes, { db: options.db });
   // Unknown paths under /api answer only to an api token, so the API's shape is not probed without one.
   api.setNotFoundHandler((request, reply) =>

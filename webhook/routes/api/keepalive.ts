@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { ApiError } from "../../api/errors";
 import type { KeepaliveService } from "../../keepalive/service";
-import { DevEuiParams, DevEuiPattern } from "./params";
+import { DevEuiParams, DevEuiPattern, refuseUnknownFields } from "./params";
 
 const minutes = Type.Unknown({ description: "the keep-alive period in minutes, 1..255" });
 const force = Type.Optional(Type.Boolean({ description: "set a period the airtime policy refuses, with a warning" }));
@@ -12,7 +12,10 @@ const force = Type.Optional(Type.Boolean({ description: "set a period the airtim
 export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveService }> = async (api, { keepalive }) => {
   api.put("/devices/:devEui/keepalive", {
     schema: { params: DevEuiParams, body: Type.Object({ minutes, force }) },
-  }, async (request, reply) => reply.code(202).send(await keepalive.set(request.params.devEui, request.body)));
+  }, async (request, reply) => {
+    refuseUnknownFields(request.body, ["minutes", "force"], '{"minutes": 1..255, "force"?: boolean}');
+    return reply.code(202).send(await keepalive.set(request.params.devEui, request.body));
+  });
 
   api.put("/keepalive", {
     schema: {
@@ -23,6 +26,8 @@ export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveSe
       }),
     },
   }, async (request, reply) => {
+    refuseUnknownFields(request.body, ["minutes", "force", "devices", "application"],
+      '{"minutes": 1..255, "force"?: boolean, and "devices": [devEui, …] or "application": "…"}');
     const { devices, application, ...set } = request.body;
     if ((devices === undefined) === (application === undefined)) {
       throw new ApiError(400, "body: give exactly one of devices (a list of DevEUIs) or application (its name)");
