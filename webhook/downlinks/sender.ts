@@ -105,7 +105,8 @@ export class Sender {
       });
       onPush?.(row.network, "taken");
       changed(await markPushed(db, row.id, ref));
-      if (ref) for (const moved of await applyStoredEvents(db, row.dev_eui, ref)) changed(moved);
+      // A reference learnt only now (ChirpStack's queue item id) may already be in stored events.
+      if (ref && ref !== row.network_ref) for (const moved of await applyStoredEvents(db, row.dev_eui, ref)) changed(moved);
       return;
     } catch (e) {
       // Anything else is this service's own fault; still bounded by the attempts, never retried forever.
