@@ -1,7 +1,7 @@
 // Compiles the service and the command-line tools to plain JavaScript in build/, so production runs
 // `node build/main.js` (no TypeScript loader, and a signal reaches the service itself). Dependencies
 // stay in node_modules (--packages=external); project files are found through webhook/paths.ts.
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions } from "esbuild";
@@ -32,9 +32,16 @@ const options = {
   logLevel: "warning",
 } satisfies BuildOptions;
 
+/**
+ * Writes build/ over the previous one, then removes the files this build did not make (chunks of older
+ * sources): a program started meanwhile (a test run beside another) never finds build/ missing.
+ */
 export async function buildService(): Promise<void> {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  await build(options);
+  const { metafile } = await build({ ...options, metafile: true, absWorkingDir: root });
+  const made = new Set(Object.keys(metafile.outputs).map((output) => join(root, output)));
+  for (const file of readdirSync(BUILD_DIR)) {
+    if (!made.has(join(BUILD_DIR, file))) rmSync(join(BUILD_DIR, file), { recursive: true, force: true });
+  }
 }
 
 /** The project files build/ is compiled from (for the Dockerfile's check), without writing anything. */

@@ -118,6 +118,8 @@ describe.each(DATABASES)("energy reads on %s", (_name, factory) => {
     [`/api/devices/${A}/energy?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`, 400, "querystring/from (2026-11-02T00:00:00.000Z) must be before querystring/to"],
     [`/api/devices/${A}/energy?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`, 400, "spans more than 400 days"],
     [`/api/energy?tz=Mars/Olympus`, 400, 'querystring/tz "Mars/Olympus" is not a time zone name'],
+    [`/api/energy?perod=hour`, 400, "querystring/perod is not a parameter of this read; expected period, from, to, tz, application"],
+    [`/api/devices/${A}/readings?from=2026-11-01T00:00:00Z&period=hour`, 400, "querystring/period is not a parameter of this read; expected from, to"],
     [`/api/export/energy.csv?devEui=${"0".repeat(16)}`, 404, "device 0000000000000000 is not known"],
     [`/api/devices/${A}/readings?to=2020-01-01T00:00:00Z&from=2021-01-01T00:00:00Z`, 400, "must be before"],
   ])("GET %s → %i naming what is wrong", async (path, status, message) => {

@@ -1,5 +1,5 @@
 // Property: any body within TTS's or ChirpStack's schema (any field left out, any number within its
-// protobuf type, any string) is answered 2xx and kept exactly once: a row in uplinks or device_events,
+// protobuf type, any string, null for a default) is answered 2xx and kept exactly once: a row in uplinks or device_events,
 // or a quarantine entry (the table, else the set-aside file), or recognised as a duplicate.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +13,10 @@ import { DATABASES, migratedDatabase, type TestDatabase } from "../support/datab
 import { TOKEN } from "../support/messages";
 
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-const some = <T>(record: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(record, { requiredKeys: [] });
+// Any field left out, or null (protobuf JSON's other way of writing a default).
+const orNull = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 9, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(null) });
+const some = <T extends Record<string, unknown>>(record: { [K in keyof T]: fc.Arbitrary<T[K]> }) =>
+  fc.record(Object.fromEntries(Object.entries(record).map(([k, arb]) => [k, orNull(arb as fc.Arbitrary<unknown>)])), { requiredKeys: [] });
 
 const uint32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const int32 = fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff });

@@ -34,11 +34,13 @@ function readHolder(file: string): LockHolder | undefined {
   }
 }
 
-/** Whether `holder` is a live process other than this one. */
+/**
+ * Whether `holder` is a live process other than this one. Judged by pid alone, on this machine: a
+ * container recreated by `docker compose up` has a new host name but the same volume, and a lock left
+ * by this very pid is from a previous life (a container's service is pid 1 every time). So DATA_DIR
+ * must not be shared between machines (PGlite could not share it anyway).
+ */
 function alive(holder: LockHolder): boolean {
-  // Another host's pid cannot be checked from here; a lock left by this very pid is from a previous
-  // life (a container's service is pid 1 every time).
-  if (holder.host !== hostname()) return true;
   if (holder.pid === process.pid) return false;
   try {
     process.kill(holder.pid, 0);

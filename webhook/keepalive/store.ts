@@ -12,14 +12,12 @@ export interface Round {
   /** As stored (ISO with microseconds): the claim compares it exactly. */
   nextAttemptAt: string | null;
   failedAt: string | null;
-  /** The reported period when the round last looked, to tell a new report from the one that failed it. */
-  reportedSeen: number | null;
 }
 
 /** Records `minutes` as desired and starts a round with its first downlink already sent. */
 export async function startRound(q: Queryable, r: { devEui: string; minutes: number; reported: number | null; downlinkId: string; at: Date; next: Date }): Promise<void> {
   await q.query(
-    `INSERT INTO keepalive_desired AS k (dev_eui, minutes, requested_at, attempts, last_downlink_id, last_downlink_at, next_attempt_at, reported_seen)
+    `INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, last_downlink_id, last_downlink_at, next_attempt_at, reported_seen)
      VALUES ($1, $2, $3, 1, $4, $3, $5, $6)
      ON CONFLICT (dev_eui) DO UPDATE SET minutes = EXCLUDED.minutes, requested_at = EXCLUDED.requested_at, attempts = 1,
        last_downlink_id = EXCLUDED.last_downlink_id, last_downlink_at = EXCLUDED.last_downlink_at,
@@ -35,10 +33,10 @@ export async function startRound(q: Queryable, r: { devEui: string; minutes: num
 export async function roundsToReconcile(q: Queryable, now: Date): Promise<Round[]> {
   const { rows } = await q.query<{
     dev_eui: string; minutes: number; reported: number | null; state: Round["state"]; attempts: number;
-    next_attempt_at: string | null; failed_at: string | null; reported_seen: number | null;
+    next_attempt_at: string | null; failed_at: string | null;
   }>(
     `SELECT k.dev_eui, k.minutes, d.keepalive_minutes AS reported, keepalive_state(k.minutes, d.keepalive_minutes, k.failed_at) AS state,
-       k.attempts, k.next_attempt_at::text, k.failed_at::text, k.reported_seen
+       k.attempts, k.next_attempt_at::text, k.failed_at::text
      FROM keepalive_desired k JOIN devices d USING (dev_eui)
      WHERE CASE keepalive_state(k.minutes, d.keepalive_minutes, k.failed_at)
        WHEN 'in_sync' THEN k.next_attempt_at IS NOT NULL OR k.failed_at IS NOT NULL
@@ -48,7 +46,7 @@ export async function roundsToReconcile(q: Queryable, now: Date): Promise<Round[
     [now]);
   return rows.map((r) => ({
     devEui: r.dev_eui, minutes: r.minutes, reported: r.reported, state: r.state, attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at, failedAt: r.failed_at, reportedSeen: r.reported_seen,
+    nextAttemptAt: r.next_attempt_at, failedAt: r.failed_at,
   }));
 }
 
