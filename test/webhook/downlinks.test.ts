@@ -3,6 +3,7 @@
 // webhook → the downlink's state. Refusing and unreachable APIs, bad requests, and keys kept out of logs and answers.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { encodeDownlink } from "../../formatter/index";
 import { loadConfig } from "../../webhook/config";
 import { grpcTarget } from "../../webhook/downlinks/chirpstack";
 import { insertDownlink, markPushed, markPushFailed, nextDueInMs } from "../../webhook/downlinks/store";
@@ -86,7 +87,9 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       const answer = await app.api("POST", `/devices/${DEV}/downlinks`, { data: { setKeepAlive: 5, getKeepAliveTime: true, fPort: 2 }, confirmed: true });
       expect(answer.status).toBe(202);
       expect(answer.body.downlink).toMatchObject({ fPort: 2, bytes: "020512", confirmed: true });
-      expect(answer.body.warnings).toEqual(["setKeepAlive: 10 minutes or more is recommended for the duty cycle"]);
+      // The codec's own duty-cycle advice for 5 minutes.
+      expect(answer.body.warnings).toEqual(encodeDownlink({ data: { setKeepAlive: 5, getKeepAliveTime: true, fPort: 2 } }).warnings);
+      expect(answer.body.warnings).toHaveLength(1);
       const [call] = await until(() => tts.calls.length === 1 && tts.calls, "the push");
       expect(JSON.parse(call.body).downlinks[0]).toMatchObject({ f_port: 2, frm_payload: "AgUS", confirmed: true });
     });
@@ -139,14 +142,20 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       await until(async () => (await app.db.query("SELECT 1 FROM downlinks WHERE state = 'queued' AND next_attempt_at IS NOT NULL")).rows.length === 0, "earlier pushes");
       const before = { rows: await count(), calls: tts.calls.length };
       const path = `/devices/${DEV}/downlinks`;
+      // The codec's own messages are the answer, whatever their wording (one codec).
+      const codec = (data: Record<string, unknown>) => {
+        const { errors } = encodeDownlink({ data });
+        expect(errors?.length).toBeGreaterThan(0);
+        return errors!.join("; ");
+      };
       const cases: [string, unknown, number, string, (string | null)?][] = [
-        [path, { data: { setKeepAlive: 0 } }, 400, "setKeepAlive: 0 is out of range; allowed 1..255 (minutes)"],
-        [path, { data: { setKeepAlive: 256 } }, 400, "setKeepAlive: 256 is out of range; allowed 1..255 (minutes)"],
-        [path, { data: { setKeepAlive: 15.5 } }, 400, "setKeepAlive: 15.5 is not an integer; allowed 1..255 (minutes)"],
-        [path, { data: { setKeepAlive: "x" } }, 400, 'setKeepAlive: expected a number in 1..255 (minutes), got "x"'],
-        [path, { data: { setRelay: 1 } }, 400, '"setRelay": unknown key, not a 16ASPM downlink command'],
-        [path, { data: {} }, 400, "input.data holds no command"],
-        [path, { data: { setRelayState: 1, fPort: 3 } }, 400, "fPort 3 is not allowed"],
+        [path, { data: { setKeepAlive: 0 } }, 400, codec({ setKeepAlive: 0 })],
+        [path, { data: { setKeepAlive: 256 } }, 400, codec({ setKeepAlive: 256 })],
+        [path, { data: { setKeepAlive: 15.5 } }, 400, codec({ setKeepAlive: 15.5 })],
+        [path, { data: { setKeepAlive: "x" } }, 400, codec({ setKeepAlive: "x" })],
+        [path, { data: { setRelay: 1 } }, 400, codec({ setRelay: 1 })],
+        [path, { data: {} }, 400, codec({})],
+        [path, { data: { setRelayState: 1, fPort: 3 } }, 400, codec({ setRelayState: 1, fPort: 3 })],
         [path, {}, 400, "body must have required property 'data'"],
         [path, { data: "c101" }, 400, "body/data must be object"],
         [path, { data: { setRelayState: 1 }, confirmed: "maybe" }, 400, "body/confirmed must be boolean"],
