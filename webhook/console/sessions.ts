@@ -20,7 +20,7 @@ export const SESSION_COOKIE = "aspm16_session";
 /** A session ends after this long without a request. */
 export const SESSION_IDLE_MS = 12 * 3_600_000;
 
-/** Session support for the whole app (the /api scope reads it too). */
+/** Session support for the scope of the console and the API. */
 export async function registerSessions(app: FastifyInstance): Promise<void> {
   await app.register(cookie);
   await app.register(session, {
