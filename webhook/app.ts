@@ -30,6 +30,8 @@ export interface AppOptions {
   db: Database;
   /** Webhook (ingest) tokens: /ttn and /chirpstack only. */
   tokens: string[];
+  /** Which proxies' X-Forwarded-* headers to believe (Fastify's trustProxy); none by default. */
+  trustProxy?: FastifyServerOptions["trustProxy"];
   /** Api tokens: /api only; none → every /api call is refused. */
   apiTokens?: string[];
   bodyLimit?: number;
@@ -110,6 +112,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
     logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // Behind a TLS proxy (Caddy): the caller's address for the rate limits, https for the session cookie.
+    trustProxy: options.trustProxy ?? false,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: (errors, dataVar) =>
       new Error(errors.map((e) => {

@@ -18,6 +18,8 @@ export interface Config {
   batchMax: number;
   /** Transactions in flight at once; undefined → by database (PostgreSQL 4, PGlite 1). */
   writeConcurrency: number | undefined;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-* headers name the caller and the protocol. */
+  trustProxy: boolean | string;
   poolSize: number;
   /** Most bytes the spool may hold while the database is unavailable. */
   spoolMaxBytes: number;
@@ -83,6 +85,17 @@ function chirpstackSettings(env: NodeJS.ProcessEnv): ChirpStackSettings | undefi
   return { apiUrl: cs.CHIRPSTACK_API_URL, apiToken: cs.CHIRPSTACK_API_TOKEN };
 }
 
+/** TRUST_PROXY: unset or false (none), true (any), or the proxies' addresses/CIDRs, comma-separated. */
+function trustProxy(env: NodeJS.ProcessEnv): boolean | string {
+  const text = env.TRUST_PROXY?.trim() ?? "";
+  if (text === "" || text === "false") return false;
+  if (text === "true") return true;
+  if (!/^[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*$/.test(text)) {
+    throw new Error(`TRUST_PROXY=${JSON.stringify(text)}: expected true, false, or the proxies' addresses (e.g. 127.0.0.1,10.0.0.0/8)`);
+  }
+  return text;
+}
+
 function airtimePolicy(env: NodeJS.ProcessEnv): AirtimePolicy {
   const text = env.AIRTIME_POLICY || "duty-cycle";
   if (!(AIRTIME_POLICIES as readonly string[]).includes(text)) {
@@ -105,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
+    trustProxy: trustProxy(env),
     writeConcurrency: env.WRITE_CONCURRENCY ? integer(env, "WRITE_CONCURRENCY", 1, 1, 64) : undefined,
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),

@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   closers.push(() => spool.close());
   const app = await buildApp({
     db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
+    trustProxy: config.trustProxy,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,
     logger: { level: config.logLevel },

@@ -56,6 +56,12 @@ describe("api token configuration", () => {
     expect(loadConfig({ API_TOKENS: `${API_TOKEN}, second-api-token-0123` }).apiTokens).toEqual([API_TOKEN, "second-api-token-0123"]);
     expect(loadConfig({}).apiTokens).toBeUndefined();
   });
+  it("reads TRUST_PROXY as Fastify's trustProxy, and refuses what it cannot be", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1, 172.16.0.0/12" }).trustProxy).toBe("127.0.0.1, 172.16.0.0/12");
+    expect(() => loadConfig({ TRUST_PROXY: "caddy" })).toThrow('TRUST_PROXY="caddy": expected true, false, or the proxies\' addresses');
+  });
   it("refuses short api tokens and a token shared with the webhook", () => {
     expect(() => loadConfig({ API_TOKENS: "short" })).toThrow("API_TOKENS: token 1 is shorter than 16 characters");
     expect(() => loadConfig({ API_TOKENS: API_TOKEN, WEBHOOK_TOKENS: API_TOKEN })).toThrow("API_TOKENS and WEBHOOK_TOKENS share a token");

@@ -113,3 +113,22 @@ describe("the console's sessions and files", () => {
     expect(CONSOLE_FILES).toMatch(/webhook[/\\]console[/\\]public$/);
   });
 });
+
+// Behind Caddy (TRUST_PROXY): the proxy's X-Forwarded-Proto makes the cookie Secure; without trust it is ignored.
+describe("the console behind a TLS proxy", () => {
+  it.each([[true, true], [false, false]])("with trustProxy %s the session cookie is Secure: %s", async (trustProxy, secure) => {
+    const test = await migratedDatabase(DATABASES[0][1]);
+    const app = await buildApp({ db: test.db, tokens: [TOKEN], apiTokens: [API_TOKEN], trustProxy });
+    try {
+      const base = await app.listen({ port: 0, host: "127.0.0.1" });
+      const answer = await fetch(`${base}/session`, {
+        method: "POST", headers: { "content-type": "application/json", "x-forwarded-proto": "https" }, body: JSON.stringify({ token: API_TOKEN }),
+      });
+      expect(answer.status).toBe(204);
+      expect(answer.headers.get("set-cookie")!.split(";").map((p) => p.trim())).toSatisfy((parts: string[]) => parts.includes("Secure") === secure);
+    } finally {
+      await app.close();
+      await test.drop();
+    }
+  });
+});
