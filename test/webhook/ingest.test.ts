@@ -126,6 +126,17 @@ describe.each(DATABASES)("webhook ingest on %s", (_name, factory) => {
     expect(await rows(`SELECT kind, data FROM device_events WHERE dev_eui = $1`, [devEui])).toEqual([{ kind: "manualChangeRelayState", data: { manualChangeRelayState: false } }]);
   });
 
+  // 2025 firmware (16aspm-protocol.md "Newer commands"): responses in front of the keep-alive.
+  it("reads a 2025-firmware uplink whole: the relay timer as a setting, the change reason as an event, the keep-alive", async () => {
+    const devEui = "70b3d52dd30000ab";
+    await post("/ttn", ttsUplink({ devEui, payload: b64("54 03 58 01 00 3C 01 1C 03 4A 24 18 05 D9 E7 19 52 01"), time: "2026-11-21T14:00:00Z" }));
+    const [device] = await rows(`SELECT settings FROM devices WHERE dev_eui = $1`, [devEui]);
+    expect(device.settings).toEqual({ relayTimerInSeconds: { state: 1, time: 60 } });
+    expect(await rows(`SELECT kind, data FROM device_events WHERE dev_eui = $1 AND kind = 'relayStateChangeReason'`, [devEui]))
+      .toEqual([{ kind: "relayStateChangeReason", data: { relayStateChangeReason: 3 } }]);
+    expect(await rows(`SELECT power_w FROM readings WHERE dev_eui = $1`, [devEui])).toEqual([{ power_w: 1497 }]);
+  });
+
   it("keeps an undecodable uplink, with the codec's errors, and answers 200", async () => {
     const devEui = "70b3d52dd30000a7";
     const response = await post("/ttn", ttsUplink({ devEui, payload: b64("01 1C 03") }));

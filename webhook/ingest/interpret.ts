@@ -26,7 +26,8 @@ export interface Interpretation {
 
 // Messages that report something that happened, not a configuration value.
 const NOT_SETTINGS = new Set([
-  "keepAlive", "relayState", "manualChangeRelayState",
+  // Reports of what happened, not of how the plug is configured: events only.
+  "keepAlive", "relayState", "manualChangeRelayState", "relayStateChangeReason",
   "overheatingEvents", "overvoltageEvents", "overcurrentEvents", "overpowerEvents",
   "overheatingRecoveryTime", "overvoltageRecoveryTime", "overcurrentRecoveryTemp", "overpowerRecoveryTemp",
 ]);
