@@ -2,18 +2,17 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { DownlinkService } from "../../downlinks/service";
-import { DevEuiParams, refuseUnknownFields } from "./params";
-
+import { DevEuiParams } from "./params";
+import { refuseUndeclared } from "./undeclared";
 
 const SendBody = Type.Object({
   data: Type.Record(Type.String(), Type.Unknown()),
   confirmed: Type.Optional(Type.Boolean()),
-});
-const BODY_KEYS = ["data", "confirmed"];
+}, { description: '{"data": {…encodeDownlink keys…}, "confirmed"?: boolean}' });
 
 export const downlinkRoutes: FastifyPluginAsyncTypebox<{ downlinks: DownlinkService }> = async (api, { downlinks }) => {
+  refuseUndeclared(api);
   api.post("/devices/:devEui/downlinks", { schema: { params: DevEuiParams, body: SendBody } }, async (request, reply) => {
-    refuseUnknownFields(request.body, BODY_KEYS, '{"data": {…encodeDownlink keys…}, "confirmed"?: boolean}');
     const { data, confirmed } = request.body;
     const result = await downlinks.send({ devEui: request.params.devEui, data, confirmed, purpose: "api" });
     return reply.code(202).send(result);

@@ -9,7 +9,7 @@ import { knownDevice } from "../../api/known-device";
 import { RangeQuery, timeRange } from "../../api/range";
 import type { Database } from "../../db/database";
 import { DevEuiParams } from "./params";
-import { refuseUnknownParameters } from "./query";
+import { refuseUndeclared } from "./undeclared";
 
 const EnergyQueryString = Type.Object({
   period: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")], { description: "default: day" })),
@@ -30,7 +30,7 @@ function energyQuery(query: { period?: Period; from?: string; to?: string; tz?: 
 const point = (row: { period_start: Date; energy_wh: string }) => ({ time: row.period_start.toISOString(), energy_Wh: Number(row.energy_wh) });
 
 export const energyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (api, { db }) => {
-  refuseUnknownParameters(api);
+  refuseUndeclared(api);
   api.get("/devices/:devEui/energy", {
     schema: { params: DevEuiParams, querystring: EnergyQueryString },
   }, async (request) => {

@@ -4,16 +4,17 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { ApiError } from "../../api/errors";
 import type { KeepaliveService } from "../../keepalive/service";
-import { DevEuiParams, DevEuiPattern, refuseUnknownFields } from "./params";
+import { DevEuiParams, DevEuiPattern } from "./params";
+import { refuseUndeclared } from "./undeclared";
 
 const minutes = Type.Unknown({ description: "the keep-alive period in minutes, 1..255" });
 const force = Type.Optional(Type.Boolean({ description: "set a period the airtime policy refuses, with a warning" }));
 
 export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveService }> = async (api, { keepalive }) => {
+  refuseUndeclared(api);
   api.put("/devices/:devEui/keepalive", {
-    schema: { params: DevEuiParams, body: Type.Object({ minutes, force }) },
+    schema: { params: DevEuiParams, body: Type.Object({ minutes, force }, { description: '{"minutes": 1..255, "force"?: boolean}' }) },
   }, async (request, reply) => {
-    refuseUnknownFields(request.body, ["minutes", "force"], '{"minutes": 1..255, "force"?: boolean}');
     return reply.code(202).send(await keepalive.set(request.params.devEui, request.body));
   });
 
@@ -23,11 +24,9 @@ export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveSe
         minutes, force,
         devices: Type.Optional(Type.Array(Type.String({ pattern: DevEuiPattern }), { minItems: 1, maxItems: 10_000 })),
         application: Type.Optional(Type.String({ minLength: 1 })),
-      }),
+      }, { description: '{"minutes": 1..255, "force"?: boolean, and "devices": [devEui, …] or "application": "…"}' }),
     },
   }, async (request, reply) => {
-    refuseUnknownFields(request.body, ["minutes", "force", "devices", "application"],
-      '{"minutes": 1..255, "force"?: boolean, and "devices": [devEui, …] or "application": "…"}');
     const { devices, application, ...set } = request.body;
     if ((devices === undefined) === (application === undefined)) {
       throw new ApiError(400, "body: give exactly one of devices (a list of DevEUIs) or application (its name)");

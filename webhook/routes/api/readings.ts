@@ -8,12 +8,12 @@ import { RangeQuery, timeRange } from "../../api/range";
 import { readingSeries } from "../../api/readings";
 import type { Database } from "../../db/database";
 import { DevEuiParams } from "./params";
-import { refuseUnknownParameters } from "./query";
+import { refuseUndeclared } from "./undeclared";
 
 const DAY_MS = 86_400_000;
 
 export const readingsRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (api, { db }) => {
-  refuseUnknownParameters(api);
+  refuseUndeclared(api);
   const schema = { params: DevEuiParams, querystring: Type.Object(RangeQuery) };
 
   api.get("/devices/:devEui/readings", { schema }, async (request) => {
