@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/database";
 import type { Network } from "../ingest/records";
 import { unknownDevice } from "../api/devices";
+import { knownDevice } from "../api/known-device";
 import { ApiError } from "../api/errors";
 import type { NetworkRoute } from "./delivery";
 import { encode } from "./encode";
@@ -100,9 +101,7 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
     },
 
     async list(devEui, limit = 100) {
-      const eui = devEui.toLowerCase();
-      if (!(await findDevice(db, eui))) throw unknownDevice(eui);
-      return listDownlinks(db, eui, limit);
+      return listDownlinks(db, await knownDevice(db, devEui), limit);
     },
 
     onChange(listener) {
