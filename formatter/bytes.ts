@@ -48,6 +48,11 @@ export function hasOwn(o: object, key: string | number): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
 }
 
+/** An integer 0..255, without conversion: a string or an object is not a byte. */
+export function isByte(v: unknown): boolean {
+  return typeof v === "number" && (v & 255) === v;
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
@@ -69,7 +74,7 @@ export function inputBytesProblem(input: unknown): string {
   if (typeof n === "number") {
     for (i = 0; i < n; i++) {
       v = (bytes as ArrayLike<unknown>)[i];
-      if (!(typeof v === "number" && v >= 0 && v <= 255 && v % 1 === 0)) break;
+      if (!isByte(v)) break;
     }
   }
   return i === n ? "" : "input.bytes" + (i < 0 ? " must be an array of numbers" : "[" + i + "] must be an integer") + " 0..255, got " + describe(v);

@@ -1,5 +1,5 @@
 // decodeUplink: reads the messages of one uplink in order, each by its known length.
-import { AT_BYTE, type Bytes, commandLabel, cutShort, describe, hexByte, inputBytesProblem, INTERNAL_ERROR, UNKNOWN_COMMAND } from "./bytes";
+import { AT_BYTE, type Bytes, commandLabel, cutShort, describe, hexByte, inputBytesProblem, INTERNAL_ERROR, isByte, UNKNOWN_COMMAND } from "./bytes";
 import { withProblems } from "./output";
 import { type Fields, keepAlive, readValue, type UplinkRow, uplinkRow } from "./uplink-messages";
 
@@ -76,6 +76,18 @@ function read(bytes: Bytes, at: number, row: UplinkRow, messages: DecodedMessage
   for (var key in data && fields) (data as Fields)[key] = fields[key];
 }
 
+/**
+ * The straight path of nearly every uplink: the keep-alive's fields when `bytes` holds one keep-alive alone, on
+ * fPort 2 (or none given), with a documented relay byte, so that there is nothing to warn about; otherwise
+ * undefined. It checks its input itself: the script calls it before anything else (script.ts).
+ */
+export function plainKeepAlive(bytes: unknown, fPort: unknown): Fields | undefined {
+  var b = bytes as Bytes;
+  if (!b || b.length !== 12 || b[0] !== 1 || b[11] > 1 || (fPort !== 2 && fPort !== undefined)) return undefined;
+  for (var i = 1; i < 12; i++) if (!isByte(b[i])) return undefined;
+  return keepAlive(b, 1);
+}
+
 /** TTS v3 / ChirpStack v4 entry point. */
 export function decodeUplink(input: UplinkInput): UplinkOutput {
   var data: Fields = {};
@@ -83,10 +95,9 @@ export function decodeUplink(input: UplinkInput): UplinkOutput {
     var problem = inputBytesProblem(input);
     if (problem) return { data: data, errors: [problem] };
     var b = input.bytes as Bytes;
-    var fPort = input.fPort;
-    // The straight path of nearly every uplink: a keep-alive alone on fPort 2, with nothing to warn about.
-    if (b.length === 12 && b[0] === 1 && b[11] < 2 && (fPort === 2 || fPort === undefined)) return { data: keepAlive(b, 1) };
-    var result = readMessages(b, data, fPort);
+    var plain = plainKeepAlive(b, input.fPort);
+    if (plain) return { data: plain };
+    var result = readMessages(b, data, input.fPort);
     return withProblems({ data: data }, result.warnings, result.errors);
   } catch (e) {
     return { data: data, errors: [INTERNAL_ERROR + String(e)] };

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { pack } from "./pack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FORMATTER_BUNDLE = join(root, "dist", "formatter.js");
@@ -22,26 +23,39 @@ const header = `/* MClimate 16ASPM codec ${pkg.version} */`;
 // function scope, with no global lookup on any call (globals are slow in vm contexts, and
 // strict mode, as in ChirpStack's module, needs them declared).
 const declarations = `var ${ENTRY_POINTS.join(",")};`;
-const entry = `import { ${ENTRY_POINTS.map((name) => `${name} as _${name}`).join(", ")} } from "./formatter/index";
+const entry = `import { ${ENTRY_POINTS.map((name) => `${name} as _${name}`).join(", ")} } from "./formatter/script";
 ${ENTRY_POINTS.map((name) => `${name} = _${name};`).join("\n")}`;
+
+// The rest of the codec, compiled by formatter/script.ts on first need: the whole codec, every entry point
+// set on the object the script hands it as `$exports`.
+const restEntry = `import { ${ENTRY_POINTS.join(", ")} } from "./formatter/index";
+${ENTRY_POINTS.map((name) => `$exports.${name} = ${name};`).join("\n")}`;
+
+const common = {
+  bundle: true,
+  format: "iife",
+  target: "es5",
+  platform: "neutral",
+  minifySyntax: true,
+  minifyWhitespace: true,
+  minifyIdentifiers: true,
+  legalComments: "none",
+} as const;
+
+async function buildRest(): Promise<string> {
+  const result = await build({ ...common, stdin: { contents: restEntry, resolveDir: root, loader: "ts" }, write: false });
+  return result.outputFiles[0].text.trim();
+}
 
 /** Writes dist/formatter.js and returns its size in bytes. */
 export async function buildFormatter(): Promise<number> {
   mkdirSync(dirname(FORMATTER_BUNDLE), { recursive: true });
+  const packed = pack(await buildRest());
   await build({
-    stdin: {
-      contents: entry,
-      resolveDir: root,
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es5",
-    platform: "neutral",
-    minifySyntax: true,
-    minifyWhitespace: true,
-    minifyIdentifiers: true,
-    legalComments: "none",
+    ...common,
+    stdin: { contents: entry, resolveDir: root, loader: "ts" },
+    define: { PACKED_CODEC: JSON.stringify(packed.text), PACKED_WORDS: JSON.stringify(packed.words) },
+    charset: "utf8", // the packing's symbols, two bytes each (escaped, six)
     banner: { js: `${header}\n${declarations}` },
     outfile: FORMATTER_BUNDLE,
   });

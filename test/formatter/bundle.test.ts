@@ -1,6 +1,7 @@
 // The file users paste is what is tested here: dist/formatter.js, built by `npm run build`.
 import { parse } from "acorn";
 import { statSync } from "node:fs";
+import vm from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as codec from "../../formatter/index";
 import { BUDGET, ENTRY_POINTS, FORMATTER_BUNDLE } from "../../scripts/build-formatter";
@@ -39,6 +40,22 @@ describe("dist/formatter.js", () => {
     const context = bareContext(false);
     runInContext(context, script, "(function () { return 0; })", []);
     for (const name of ENTRY_POINTS) expect(runInContext(context, "", `(function () { return typeof ${name}; })`, [])).toBe("function");
+  });
+
+  it("compiles only the keep-alive's straight path; the rest is text, compiled on the first call that needs it", () => {
+    // A context that refuses to compile strings shows what each call compiles, and that even then nothing throws.
+    const context = vm.createContext({}, { codeGeneration: { strings: false } });
+    const keepAlive = hex("01 1C 03 4A 24 18 05 D9 E7 19 52 01");
+    expect(runInContext(context, script, "decodeUplink", [{ bytes: keepAlive, fPort: 2 }])).toEqual(codec.decodeUplink({ bytes: keepAlive, fPort: 2 }));
+    expect(runInContext(context, "", "Decode", [2, keepAlive, {}])).toEqual(codec.Decode(2, keepAlive, {}));
+    const refused = { data: {}, bytes: [], errors: ["internal error: EvalError: Code generation from strings disallowed for this context"] };
+    expect(runInContext(context, "", "decodeUplink", [{ bytes: hex("12 0F"), fPort: 2 }])).toEqual(refused);
+    expect(runInContext(context, "", "decodeUplink", [{ bytes: keepAlive, fPort: 5 }])).toEqual(refused);
+    expect(runInContext(context, "", "encodeDownlink", [{ data: { setKeepAlive: 15 } }])).toEqual(refused);
+    expect(runInContext(context, "", "Encoder", [{ setKeepAlive: 15 }, 1])).toEqual(refused);
+    // Where strings compile, the same script answers those calls with the whole codec.
+    const full = bareContext(true);
+    expect(runInContext(full, script, "decodeUplink", [{ bytes: hex("12 0F"), fPort: 2 }])).toEqual(codec.decodeUplink({ bytes: hex("12 0F"), fPort: 2 }));
   });
 
   it("is valid strict-mode code inside ChirpStack's module wrapper", () => {
