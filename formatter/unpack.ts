@@ -1,13 +1,21 @@
 // The packing of the codec's rest inside dist/formatter.js (packed by scripts/pack.ts, unpacked by script.ts):
-// a word table whose word i stands in the text for the character U+0100 + i and may hold earlier words.
+// a word table; word i stands in the text for token(i), two ASCII characters no code of the codec holds, and
+// may hold earlier words. ASCII, because goja handles a string with any other character as UTF-16, and its
+// split/join and Function() were then ten times slower.
 
-/** Separates the words of the table; the packed code never holds it. */
+/** Separates the words of the table. */
 export var SEPARATOR = "`";
-export var FIRST_SYMBOL = 256;
+/** A token is one of these followed by one of ALPHABET; none of them is in the packed code. */
+export var ESCAPES = "~#@";
+export var ALPHABET = " !\"$%&()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}";
+
+export function token(i: number): string {
+  return ESCAPES.charAt((i / ALPHABET.length) | 0) + ALPHABET.charAt(i % ALPHABET.length);
+}
 
 /** One native split/join per word, the latest word first, so it costs little even in otto. */
 export function unpack(text: string, table: string): string {
   var words = table.split(SEPARATOR);
-  for (var i = words.length; i--; ) text = text.split(String.fromCharCode(FIRST_SYMBOL + i)).join(words[i]);
+  for (var i = words.length; i--; ) text = text.split(token(i)).join(words[i]);
   return text;
 }

@@ -1,7 +1,12 @@
 // Packs the rest of the codec into the formatter's budget: formatter/script.ts keeps it as text and unpacks
-// it on first need (formatter/unpack.ts). Each word that saves bytes gets a symbol (two bytes in UTF-8),
-// chosen greedily, most bytes saved first. Deterministic: the same text always packs the same way.
-import { FIRST_SYMBOL, SEPARATOR } from "../formatter/unpack";
+// it on first need (formatter/unpack.ts). Words are chosen greedily, most bytes saved first, each standing
+// for one character above the source's while choosing; the result writes word i as token(i), two ASCII
+// characters the source never holds, so a token is found only where it was put. Deterministic.
+import { ALPHABET, ESCAPES, SEPARATOR, token } from "../formatter/unpack";
+
+const TOKENS = ESCAPES.length * ALPHABET.length;
+
+const FIRST_SYMBOL = 0x100;
 /** Words are chosen among the best candidates, recounted every few picks. */
 const CANDIDATES = 300;
 const RECOUNT_EVERY = 6;
@@ -9,7 +14,7 @@ const LONGEST_WORD = 40;
 
 const utf8 = (s: string) => Buffer.byteLength(s, "utf8");
 
-/** Bytes saved by standing `word` (found `count` times) for a two-byte symbol, less its place in the table. */
+/** Bytes saved by standing `word` (found `count` times) for a two-character token, less its place in the table. */
 const gain = (word: string, count: number) => count * (utf8(word) - 2) - (utf8(word) + 1);
 
 const occurrences = (text: string, word: string) => text.split(word).length - 1;
@@ -29,13 +34,15 @@ function candidates(text: string): string[] {
 
 export interface Packed {
   text: string;
-  /** The word table, words joined by SEPARATOR: word i stands for U+0100 + i. */
+  /** The word table, words joined by SEPARATOR: word i stands for token(i). */
   words: string;
 }
 
-export function pack(source: string): Packed {
+export function pack(source: string, maxWords = TOKENS): Packed {
   for (const char of source) {
-    if (char.charCodeAt(0) >= FIRST_SYMBOL || char === SEPARATOR) throw new Error(`pack: the source holds ${JSON.stringify(char)}, which the packing uses`);
+    if (char.charCodeAt(0) >= FIRST_SYMBOL || (SEPARATOR + ESCAPES).includes(char)) {
+      throw new Error(`pack: the source holds ${JSON.stringify(char)}, which the packing uses`);
+    }
   }
   let text = source;
   const words: string[] = [];
@@ -49,7 +56,7 @@ export function pack(source: string): Packed {
       const g = gain(word, occurrences(text, word));
       if (g > bestGain || (g === bestGain && g > 0 && word < best)) [best, bestGain] = [word, g];
     }
-    if (!best) {
+    if (!best || words.length >= maxWords) {
       if (picksSinceCount === 0) break; // a fresh count found nothing worth a word
       picksSinceCount = RECOUNT_EVERY;
       continue;
@@ -58,5 +65,6 @@ export function pack(source: string): Packed {
     words.push(best);
     picksSinceCount++;
   }
-  return { text, words: words.join(SEPARATOR) };
+  const tokens = (s: string) => s.replace(/[\u0100-\uffff]/g, (symbol) => token(symbol.charCodeAt(0) - FIRST_SYMBOL));
+  return { text: tokens(text), words: tokens(words.join(SEPARATOR)) };
 }
