@@ -1,7 +1,7 @@
 // The packing of the codec's rest inside dist/formatter.js (packed by scripts/pack.ts, unpacked by script.ts):
 // a word table; word i stands in the text for token(i), two ASCII characters no code of the codec holds, and
-// may hold earlier words. ASCII, because goja handles a string with any other character as UTF-16, and its
-// split/join and Function() were then ten times slower.
+// may hold earlier words. ASCII, because goja keeps a string with any other character as UTF-16: unpacking and
+// compiling the rest took it 30 ms that way, 4 ms this way.
 
 /** Separates the words of the table. */
 export var SEPARATOR = "`";
