@@ -1,5 +1,6 @@
 // The file users paste is what is tested here: dist/formatter.js, built by `npm run build`.
 import { parse } from "acorn";
+import fc from "fast-check";
 import { statSync } from "node:fs";
 import vm from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +57,28 @@ describe("dist/formatter.js", () => {
     // Where strings compile, the same script answers those calls with the whole codec.
     const full = bareContext(true);
     expect(runInContext(full, script, "decodeUplink", [{ bytes: hex("12 0F"), fPort: 2 }])).toEqual(codec.decodeUplink({ bytes: hex("12 0F"), fPort: 2 }));
+  });
+
+  it("answers nearly-keep-alives exactly as the whole codec does, and never throws (fast-check)", () => {
+    // The script's straight path checks its input itself: any doubt must leave the answer to the whole codec.
+    const context = bareContext(false);
+    vm.runInContext(script, context);
+    const call = vm.runInContext("(function (fn, args) { return JSON.stringify(this[fn].apply(null, args)); })", context) as (fn: string, args: unknown[]) => string;
+    // A keep-alive, then maybe one element anywhere (or one more) made a near-byte or anything at all.
+    const keepAlive = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 10, maxLength: 10 }), fc.constantFrom(0, 1, 2))
+      .map(([middle, relay]) => [1, ...middle, relay] as unknown[]);
+    const notAByte = fc.oneof(fc.constantFrom(-1, 256, 1.5, -0, NaN, Infinity, "1", "01", true, null, undefined, [1], { valueOf: 1 }), fc.anything());
+    const bytes = fc.tuple(keepAlive, fc.option(fc.tuple(fc.integer({ min: 0, max: 12 }), notAByte), { nil: undefined }))
+      .map(([b, change]) => { const out = [...b]; if (change) out[change[0]] = change[1]; return out; });
+    const fPort = fc.oneof(fc.constant(2), fc.constant(2), fc.constant(undefined), fc.anything());
+    fc.assert(fc.property(bytes, fPort, (b, port) => {
+      expect(JSON.parse(call("decodeUplink", [{ bytes: b, fPort: port }]))).toEqual(JSON.parse(JSON.stringify(codec.decodeUplink({ bytes: b, fPort: port }))));
+      expect(JSON.parse(call("Decode", [port, b, {}]))).toEqual(JSON.parse(JSON.stringify(codec.Decode(port, b, {}))));
+    }), { numRuns: 400, seed: 21 });
+    fc.assert(fc.property(fc.anything(), fc.anything(), (x, y) => {
+      for (const fn of ["decodeUplink", "decodeDownlink", "encodeDownlink"]) expect(() => call(fn, [x])).not.toThrow();
+      for (const fn of ["Decode", "Decoder", "Encode", "Encoder"]) expect(() => call(fn, [x, y, {}])).not.toThrow();
+    }), { numRuns: 400, seed: 22 });
   });
 
   it("is valid strict-mode code inside ChirpStack's module wrapper", () => {
