@@ -107,12 +107,17 @@ describe.runIf(server)("faults on PostgreSQL", () => {
       await sleep(700);
       proxy.cut(mode);
       await sleep(2500);
-      // From /metrics, which never waits on the database: /readyz's SELECT 1 can hang in the blackhole for
-      // half a minute while the load fills the spool to its limit (and earns 503s).
+      // From /metrics, which never waits on the database.
       const depth = await waitFor("uplinks in the spool", async () => {
         const records = Number(/^webhook_spool_records (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
         return records > 0 ? records : undefined;
       });
+      // The readiness probe says so, soon: its SELECT 1 once hung in the blackhole for half a minute.
+      const asked = Date.now();
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json() as { spool: { records: number } }).spool.records).toBeGreaterThan(0);
+      expect(Date.now() - asked).toBeLessThan(3500);
       proxy.restore();
       await sleep(700);
       const result = await running.stop();

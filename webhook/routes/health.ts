@@ -9,18 +9,28 @@ interface HealthOptions {
   spoolDepth: () => SpoolDepth;
 }
 
+/** How long /readyz waits for the database's SELECT 1 before it answers 503. */
+const READY_TIMEOUT_MS = 2000;
+
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { db, metrics, spoolDepth }) => {
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await db.query("SELECT 1");
+      // A database that does not answer (a dropped route, a hung pool) must not hang the probe as well.
+      await Promise.race([
+        db.query("SELECT 1"),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
+      ]);
       return { status: "ready", database: db.kind, spool: spoolDepth() };
     } catch (error) {
       return reply.code(503).send({
         status: "unavailable", database: db.kind, spool: spoolDepth(),
         message: `database unreachable: ${(error as Error).message}`,
       });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
