@@ -20,7 +20,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
-import { storeRecords } from "./store/accept";
+import { commitRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
@@ -73,7 +73,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
   return new BatchWriter(
     async (records) => {
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
-      const { moved, ...result } = await db.transaction((tx) => storeRecords(tx, records));
+      const { moved, ...result } = await commitRecords(db, records);
       metrics.decodeErrors.inc(result.decodeErrors);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });

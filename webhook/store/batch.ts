@@ -1,6 +1,6 @@
-// Writes a batch of records in one transaction: two statements per batch, whatever its size.
-// Every statement takes its rows as one JSON parameter (jsonb_to_recordset), which node-postgres and
-// PGlite pass alike.
+// Writes a batch of records with one statement, whatever its size: its rows go as JSON parameters
+// (jsonb_to_recordset), which node-postgres and PGlite pass alike. One statement is its own transaction,
+// so a caller with nothing else to write needs no BEGIN and COMMIT around it.
 import type { Queryable } from "../db/database";
 import { type Interpretation, interpret } from "../ingest/interpret";
 import type { EventRecord, IngestRecord, Outcome, UplinkRecord } from "../ingest/records";
@@ -11,82 +11,8 @@ export interface BatchResult {
   decodeErrors: number;
 }
 
-const UPSERT_DEVICES = `
-INSERT INTO devices (dev_eui, name, application, network, first_seen)
-SELECT dev_eui, name, application, network, first_seen
-FROM jsonb_to_recordset($1::jsonb) AS d(dev_eui text, name text, application text, network text, first_seen timestamptz)
-ORDER BY dev_eui
-ON CONFLICT (dev_eui) DO UPDATE SET
-  name = COALESCE(EXCLUDED.name, devices.name),
-  application = COALESCE(EXCLUDED.application, devices.application),
-  network = EXCLUDED.network,
-  first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen)
--- Most batches change none of these: skipping the update spares a row version per device and batch.
-WHERE EXCLUDED.name IS DISTINCT FROM devices.name AND EXCLUDED.name IS NOT NULL
-   OR EXCLUDED.application IS DISTINCT FROM devices.application AND EXCLUDED.application IS NOT NULL
-   OR EXCLUDED.network <> devices.network
-   OR EXCLUDED.first_seen < devices.first_seen`;
-
-// Everything else of the batch in one statement (one round trip): uplinks, readings, events and device
-// state, and the rollups of the new readings. It returns the index of every input uplink and event that
-// was new; a conflicting row is a duplicate. Readings, message events and device state do not depend on
-// whether their uplink was new: a duplicate's reading and events conflict with the ones stored the first
-// time, and its state changes nothing (a later report wins, an equal one is the same).
-const WRITE_ROWS = `
-WITH uplink_input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(i int, dev_eui text, received_at timestamptz, dedup_key text,
-    network text, f_cnt bigint, f_port integer, payload text, decoded jsonb, decode_errors text[], decode_warnings text[],
-    rssi real, snr real, gateway_count integer, spreading_factor integer, bandwidth_hz integer, frequency bigint, simulated boolean)
-), new_uplinks AS (
-  INSERT INTO uplinks (dev_eui, received_at, dedup_key, network, f_cnt, f_port, payload, decoded, decode_errors,
-    decode_warnings, rssi, snr, gateway_count, spreading_factor, bandwidth_hz, frequency, simulated)
-  SELECT dev_eui, received_at, dedup_key, network, f_cnt, f_port, decode(payload, 'hex'), decoded, decode_errors,
-    decode_warnings, rssi, snr, gateway_count, spreading_factor, bandwidth_hz, frequency, simulated
-  FROM uplink_input
-  ON CONFLICT DO NOTHING
-  RETURNING dev_eui, received_at, dedup_key
-), new_readings AS (
-  INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on)
-  SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(dev_eui text, time timestamptz, temperature_c real, energy_wh bigint,
-    power_w integer, voltage_v integer, current_ma integer, relay_on boolean)
-  ON CONFLICT DO NOTHING
-  RETURNING dev_eui, time
-), rollups AS (
-  -- rollup_readings (migrations 002, 004) is VOLATILE: it sees the readings this statement inserted.
-  SELECT rollup_readings(jsonb_agg(new_readings)) FROM new_readings HAVING count(*) > 0
-), event_input AS (
-  SELECT * FROM jsonb_to_recordset($3::jsonb) AS e(i int, dev_eui text, time timestamptz, kind text, data jsonb,
-    network text, dedup_key text)
-), new_events AS (
-  INSERT INTO device_events (dev_eui, time, kind, data, network, dedup_key)
-  SELECT dev_eui, time, kind, data, network, dedup_key FROM event_input
-  ON CONFLICT DO NOTHING
-  RETURNING dev_eui, time, dedup_key
-), state AS (
-  -- The device's own activity (uplinks that are not simulated, joins): a later report wins; an older
-  -- one (a late uplink) only fills in what is missing.
-  UPDATE devices d SET
-    last_seen = GREATEST(d.last_seen, s.last_seen),
-    last_keepalive_at = GREATEST(d.last_keepalive_at, s.keepalive_at),
-    relay_on = CASE WHEN s.relay_at IS NOT NULL AND (d.relay_at IS NULL OR s.relay_at >= d.relay_at)
-                    THEN s.relay_on ELSE d.relay_on END,
-    relay_at = GREATEST(d.relay_at, s.relay_at),
-    settings = CASE WHEN s.settings_at IS NULL THEN d.settings
-                    WHEN d.settings_at IS NULL OR s.settings_at >= d.settings_at THEN d.settings || s.settings
-                    ELSE s.settings || d.settings END,
-    settings_at = GREATEST(d.settings_at, s.settings_at)
-  FROM jsonb_to_recordset($4::jsonb) AS s(dev_eui text, last_seen timestamptz, keepalive_at timestamptz, relay_on boolean,
-    relay_at timestamptz, settings jsonb, settings_at timestamptz)
-  -- The key list lets the planner probe the primary key: joined to the JSON alone, it scans every device.
-  WHERE d.dev_eui = s.dev_eui AND d.dev_eui = ANY($5::text[])
-)
-SELECT uplink_input.i FROM uplink_input JOIN new_uplinks USING (dev_eui, received_at, dedup_key)
-UNION ALL
--- Message events carry index -1: their outcome is their uplink's.
-SELECT event_input.i FROM event_input JOIN new_events USING (dev_eui, time, dedup_key) WHERE event_input.i >= 0
-UNION ALL
--- Named here so that the rollups run (a WITH query that only reads runs when it is used).
-SELECT -1 FROM rollups`;
+// The whole batch is one call of ingest_batch (migration 008): one round trip, plans kept per connection.
+const WRITE_BATCH = "SELECT ingest_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb, $6::text[]) AS new";
 
 interface DeviceRow {
   dev_eui: string;
@@ -181,9 +107,6 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
   records.forEach((r, i) => firstIndex.has(identity(r)) || firstIndex.set(identity(r), i));
   const unique = [...firstIndex.values()];
 
-  // First, alone: its row locks serialise concurrent writers of one device (the rollups rely on it).
-  await tx.query(UPSERT_DEVICES, [JSON.stringify(deviceRows(records))]);
-
   const interpretations = new Map<number, Interpretation>();
   const uplinkRows = [];
   const readingRows = [];
@@ -215,12 +138,12 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
   }
   const states = stateRows(fromDevices, joins);
 
-  const { rows } = await tx.query<{ i: number }>(WRITE_ROWS, [
-    JSON.stringify(uplinkRows), JSON.stringify(readingRows), JSON.stringify(eventRows), JSON.stringify(states), states.map((s) => s.dev_eui),
+  const { rows } = await tx.query<{ new: number[] }>(WRITE_BATCH, [
+    JSON.stringify(deviceRows(records)), JSON.stringify(uplinkRows), JSON.stringify(readingRows), JSON.stringify(eventRows),
+    JSON.stringify(states), states.map((s) => s.dev_eui),
   ]);
   let decodeErrors = 0;
-  for (const { i } of rows) {
-    if (i < 0) continue;
+  for (const i of rows[0].new) {
     outcomes[i] = "stored";
     if (interpretations.get(i)?.errors.length) decodeErrors++;
   }
