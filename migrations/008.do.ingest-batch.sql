@@ -6,29 +6,47 @@
 -- sees what the ones before it did and what other transactions committed until it started: the device
 -- upsert comes first and takes the devices' row locks, so a concurrent writer of one device is waited for,
 -- and the rollups then see its readings.
-CREATE FUNCTION ingest_batch(device_rows jsonb, uplink_rows jsonb, reading_rows jsonb, event_rows jsonb, state_rows jsonb,
-  state_keys text[]) RETURNS integer[]
+CREATE FUNCTION ingest_batch(device_rows jsonb, uplink_rows jsonb, reading_rows jsonb, event_rows jsonb) RETURNS integer[]
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   new_uplinks integer[];
   new_events integer[];
   inserted jsonb;
 BEGIN
-  INSERT INTO devices (dev_eui, name, application, network, first_seen)
-  SELECT d.dev_eui, d.name, d.application, d.network, d.first_seen
-  FROM jsonb_to_recordset(device_rows) AS d(dev_eui text, name text, application text, network text, first_seen timestamptz)
-  ORDER BY d.dev_eui
+  -- A device's row with its state: the device's own activity in the batch (uplinks that are not simulated,
+  -- joins; last_seen is null without any). A later report wins; an older one (a late uplink) only fills
+  -- in what is missing. Readings, message events and device state do not depend on whether their uplink
+  -- was new: a duplicate's reading and events conflict with the ones stored the first time, and its state
+  -- changes nothing (a later report wins, an equal one is the same). The upsert probes the primary key
+  -- per device, which a join of devices to the rows, planned once for any batch, would not.
+  INSERT INTO devices AS d (dev_eui, name, application, network, first_seen, last_seen, last_keepalive_at, relay_on, relay_at,
+    settings, settings_at)
+  SELECT r.dev_eui, r.name, r.application, r.network, r.first_seen, r.last_seen, r.keepalive_at, r.relay_on, r.relay_at,
+    r.settings, r.settings_at
+  FROM jsonb_to_recordset(device_rows) AS r(dev_eui text, name text, application text, network text, first_seen timestamptz,
+    last_seen timestamptz, keepalive_at timestamptz, relay_on boolean, relay_at timestamptz, settings jsonb, settings_at timestamptz)
+  ORDER BY r.dev_eui
   ON CONFLICT (dev_eui) DO UPDATE SET
-    name = COALESCE(EXCLUDED.name, devices.name),
-    application = COALESCE(EXCLUDED.application, devices.application),
+    name = COALESCE(EXCLUDED.name, d.name),
+    application = COALESCE(EXCLUDED.application, d.application),
     network = EXCLUDED.network,
-    first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen)
-  -- Most batches change none of these: skipping the update spares a row version per device and batch
+    first_seen = LEAST(d.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen),
+    last_keepalive_at = GREATEST(d.last_keepalive_at, EXCLUDED.last_keepalive_at),
+    relay_on = CASE WHEN EXCLUDED.relay_at IS NOT NULL AND (d.relay_at IS NULL OR EXCLUDED.relay_at >= d.relay_at)
+                    THEN EXCLUDED.relay_on ELSE d.relay_on END,
+    relay_at = GREATEST(d.relay_at, EXCLUDED.relay_at),
+    settings = CASE WHEN EXCLUDED.settings_at IS NULL THEN d.settings
+                    WHEN d.settings_at IS NULL OR EXCLUDED.settings_at >= d.settings_at THEN d.settings || EXCLUDED.settings
+                    ELSE EXCLUDED.settings || d.settings END,
+    settings_at = GREATEST(d.settings_at, EXCLUDED.settings_at)
+  -- A batch of downlink events alone changes none of these: skipping the update spares a row version
   -- (the row is locked all the same).
-  WHERE EXCLUDED.name IS DISTINCT FROM devices.name AND EXCLUDED.name IS NOT NULL
-     OR EXCLUDED.application IS DISTINCT FROM devices.application AND EXCLUDED.application IS NOT NULL
-     OR EXCLUDED.network <> devices.network
-     OR EXCLUDED.first_seen < devices.first_seen;
+  WHERE EXCLUDED.last_seen IS NOT NULL
+     OR EXCLUDED.name IS DISTINCT FROM d.name AND EXCLUDED.name IS NOT NULL
+     OR EXCLUDED.application IS DISTINCT FROM d.application AND EXCLUDED.application IS NOT NULL
+     OR EXCLUDED.network <> d.network
+     OR EXCLUDED.first_seen < d.first_seen;
 
   WITH input AS (
     SELECT * FROM jsonb_to_recordset(uplink_rows) AS u(i int, dev_eui text, received_at timestamptz, dedup_key text,
@@ -45,9 +63,6 @@ BEGIN
   )
   SELECT array_agg(input.i) INTO new_uplinks FROM input JOIN stored USING (dev_eui, received_at, dedup_key);
 
-  -- Readings, message events and device state do not depend on whether their uplink was new: a
-  -- duplicate's reading and events conflict with the ones stored the first time, and its state changes
-  -- nothing (a later report wins, an equal one is the same).
   WITH stored AS (
     INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on)
     SELECT * FROM jsonb_to_recordset(reading_rows) AS r(dev_eui text, time timestamptz, temperature_c real, energy_wh bigint,
@@ -60,6 +75,10 @@ BEGIN
     PERFORM rollup_readings(inserted);
   END IF;
 
+  -- Keep-alives carry no events: a statement that would find no rows is not started at all.
+  IF event_rows = '[]' THEN
+    RETURN coalesce(new_uplinks, '{}');
+  END IF;
   WITH input AS (
     SELECT * FROM jsonb_to_recordset(event_rows) AS e(i int, dev_eui text, time timestamptz, kind text, data jsonb,
       network text, dedup_key text)
@@ -71,23 +90,6 @@ BEGIN
   )
   -- Message events carry index -1: their outcome is their uplink's.
   SELECT array_agg(input.i) INTO new_events FROM input JOIN stored USING (dev_eui, time, dedup_key) WHERE input.i >= 0;
-
-  -- The device's own activity (uplinks that are not simulated, joins): a later report wins; an older
-  -- one (a late uplink) only fills in what is missing.
-  UPDATE devices d SET
-    last_seen = GREATEST(d.last_seen, s.last_seen),
-    last_keepalive_at = GREATEST(d.last_keepalive_at, s.keepalive_at),
-    relay_on = CASE WHEN s.relay_at IS NOT NULL AND (d.relay_at IS NULL OR s.relay_at >= d.relay_at)
-                    THEN s.relay_on ELSE d.relay_on END,
-    relay_at = GREATEST(d.relay_at, s.relay_at),
-    settings = CASE WHEN s.settings_at IS NULL THEN d.settings
-                    WHEN d.settings_at IS NULL OR s.settings_at >= d.settings_at THEN d.settings || s.settings
-                    ELSE s.settings || d.settings END,
-    settings_at = GREATEST(d.settings_at, s.settings_at)
-  FROM jsonb_to_recordset(state_rows) AS s(dev_eui text, last_seen timestamptz, keepalive_at timestamptz, relay_on boolean,
-    relay_at timestamptz, settings jsonb, settings_at timestamptz)
-  -- The key list lets the planner probe the primary key: joined to the JSON alone, it scans every device.
-  WHERE d.dev_eui = s.dev_eui AND d.dev_eui = ANY(state_keys);
 
   RETURN coalesce(new_uplinks, '{}') || coalesce(new_events, '{}');
 END

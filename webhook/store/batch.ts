@@ -12,18 +12,10 @@ export interface BatchResult {
 }
 
 // The whole batch is one call of ingest_batch (migration 008): one round trip, plans kept per connection.
-const WRITE_BATCH = "SELECT ingest_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb, $6::text[]) AS new";
+const WRITE_BATCH = "SELECT ingest_batch($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb) AS new";
 
-interface DeviceRow {
-  dev_eui: string;
-  name: string | null;
-  application: string | null;
-  network: string;
-  first_seen: string;
-}
-
-interface StateRow {
-  dev_eui: string;
+/** What the batch tells of the device's own activity (uplinks that are not simulated, joins). */
+interface State {
   last_seen: string | null;
   keepalive_at: string | null;
   relay_on: boolean | null;
@@ -31,6 +23,17 @@ interface StateRow {
   settings: Record<string, unknown>;
   settings_at: string | null;
 }
+
+/** A device's row: its names, and its state when the batch holds activity of its own. */
+interface DeviceRow extends State {
+  dev_eui: string;
+  name: string | null;
+  application: string | null;
+  network: string;
+  first_seen: string;
+}
+
+const NO_ACTIVITY: State = { last_seen: null, keepalive_at: null, relay_on: null, relay_at: null, settings: {}, settings_at: null };
 
 function timeOf(record: IngestRecord): string {
   return record.type === "uplink" ? record.receivedAt : record.time;
@@ -45,11 +48,12 @@ function identity(record: IngestRecord): string {
   return `${record.devEui}|${timeOf(record)}|${record.dedupKey}`;
 }
 
-function deviceRows(records: IngestRecord[]): DeviceRow[] {
+function deviceRows(records: IngestRecord[], states: Map<string, State>): DeviceRow[] {
   const devices = new Map<string, DeviceRow>();
   for (const r of records) {
     const time = timeOf(r);
-    const row = devices.get(r.devEui) ?? { dev_eui: r.devEui, name: null, application: null, network: r.network, first_seen: time };
+    const row = devices.get(r.devEui) ??
+      { dev_eui: r.devEui, name: null, application: null, network: r.network, first_seen: time, ...(states.get(r.devEui) ?? NO_ACTIVITY) };
     row.name = r.deviceName ?? row.name;
     row.application = r.application ?? row.application;
     row.network = r.network;
@@ -73,11 +77,10 @@ function eventRow(i: number, e: Pick<EventRecord, "devEui" | "time" | "kind" | "
   return { i, dev_eui: e.devEui, time: e.time, kind: e.kind, data: e.data, network: e.network, dedup_key: e.dedupKey };
 }
 
-/** Folds the uplinks (not simulated) and joins of one batch into one state row per device. */
-function stateRows(uplinks: { uplink: UplinkRecord; it: Interpretation }[], joins: EventRecord[]): StateRow[] {
-  const states = new Map<string, StateRow>();
-  const row = (devEui: string) => states.get(devEui) ??
-    states.set(devEui, { dev_eui: devEui, last_seen: null, keepalive_at: null, relay_on: null, relay_at: null, settings: {}, settings_at: null }).get(devEui)!;
+/** Folds the uplinks (not simulated) and joins of one batch into one state per device. */
+function deviceStates(uplinks: { uplink: UplinkRecord; it: Interpretation }[], joins: EventRecord[]): Map<string, State> {
+  const states = new Map<string, State>();
+  const row = (devEui: string) => states.get(devEui) ?? states.set(devEui, { ...NO_ACTIVITY, settings: {} }).get(devEui)!;
   for (const join of joins) {
     const s = row(join.devEui);
     if (later(join.time, s.last_seen)) s.last_seen = join.time;
@@ -97,7 +100,7 @@ function stateRows(uplinks: { uplink: UplinkRecord; it: Interpretation }[], join
       s.settings_at = time;
     }
   }
-  return [...states.values()];
+  return states;
 }
 
 export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promise<BatchResult> {
@@ -136,11 +139,9 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
       eventRows.push(eventRow(-1, { ...r, time: r.receivedAt, kind: e.kind, data: e.data, dedupKey: `${r.dedupKey}#${e.offset}` }));
     }
   }
-  const states = stateRows(fromDevices, joins);
-
+  const devices = deviceRows(records, deviceStates(fromDevices, joins));
   const { rows } = await tx.query<{ new: number[] }>(WRITE_BATCH, [
-    JSON.stringify(deviceRows(records)), JSON.stringify(uplinkRows), JSON.stringify(readingRows), JSON.stringify(eventRows),
-    JSON.stringify(states), states.map((s) => s.dev_eui),
+    JSON.stringify(devices), JSON.stringify(uplinkRows), JSON.stringify(readingRows), JSON.stringify(eventRows),
   ]);
   let decodeErrors = 0;
   for (const i of rows[0].new) {
