@@ -16,8 +16,8 @@ export interface Config {
   apiTokens: string[] | undefined;
   bodyLimit: number;
   batchMax: number;
-  /** Transactions in flight at once; undefined → by database (PostgreSQL 4, PGlite 1). */
-  writeConcurrency: number | undefined;
+  /** Transactions in flight at once. */
+  writeConcurrency: number;
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers name the caller and the protocol. */
   trustProxy: boolean | string;
   poolSize: number;
@@ -119,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
     trustProxy: trustProxy(env),
-    writeConcurrency: env.WRITE_CONCURRENCY ? integer(env, "WRITE_CONCURRENCY", 1, 1, 64) : undefined,
+    writeConcurrency: integer(env, "WRITE_CONCURRENCY", 1, 1, 64),
     poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
     spoolMaxBytes: integer(env, "SPOOL_MAX_BYTES", 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
     writeTimeoutMs: integer(env, "WRITE_TIMEOUT_MS", 3000, 100, 60_000),

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../webhook/db/database";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { storeKeepAlives } from "../support/keepalives";
+import { writeBatch } from "../../webhook/store/batch";
+import { keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepalives";
 
 let devices = 0;
 const newDevice = () => `b7b7${(Date.now() % 0xffffffff).toString(16).padStart(8, "0")}${(devices++).toString(16).padStart(4, "0")}`;
@@ -77,5 +78,15 @@ describe.each(DATABASES)("incremental rollups on %s", (_name, factory) => {
       await expectExact(dev, keepAlives.length);
     // No shrinking: each try writes to the database, and a failure shrinks through thousands of them.
     }), { numRuns: 30, endOnFailure: true });
+  });
+
+  it("two uplinks of one plug at one time, with different message ids: one reading, counted once", async () => {
+    const dev = newDevice();
+    const at = (minutes: number) => new Date(Date.parse("2026-09-02T00:55:00Z") + minutes * 60_000).toISOString();
+    const keepAlive = (minutes: number, energyWh: number, dedupKey: string) =>
+      ({ ...uplinkRecord(dev, at(minutes), keepAliveBytes({ time: at(minutes), energyWh })), dedupKey });
+    await storeKeepAlives(db, dev, [{ time: at(0), energyWh: 100 }]);
+    await db.transaction((tx) => writeBatch(tx, [keepAlive(10, 150, "first"), keepAlive(10, 170, "second"), keepAlive(20, 200, "third")]));
+    await expectExact(dev, 3);
   });
 });
