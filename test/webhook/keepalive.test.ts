@@ -256,6 +256,24 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     expect(await downlinksOf(devEui)).toEqual([]);
   });
 
+  it("queues no downlink when the desired period cannot be recorded: both are committed together or neither", async () => {
+    const { devEui, deviceId } = await ttsPlug(9);
+    await app.db.query(`CREATE FUNCTION refuse_desired() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.dev_eui = '${devEui}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+    await app.db.query("CREATE TRIGGER refuse_desired BEFORE INSERT OR UPDATE ON keepalive_desired FOR EACH ROW EXECUTE FUNCTION refuse_desired()");
+    try {
+      expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).status).toBe(500);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the sender would have pushed by now
+      expect(await downlinksOf(devEui)).toEqual([]);
+      expect(pushesTo(deviceId)).toEqual([]);
+      expect((await device(devEui)).keepalive).toMatchObject({ desired: null });
+    } finally {
+      await app.db.query("DROP TRIGGER refuse_desired ON keepalive_desired");
+      await app.db.query("DROP FUNCTION refuse_desired()");
+    }
+    expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 15 })).status).toBe(202);
+  });
+
   it("refuses every bad request with a message naming what is wrong, and sends nothing", async () => {
     const { devEui, deviceId } = await ttsPlug(7);
     const ttsBefore = tts.calls.length;

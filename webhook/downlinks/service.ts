@@ -2,7 +2,7 @@
 // network server by the sender, moved along by the network's events. The API routes and the keep-alive
 // reconciler both go through send().
 import type { FastifyBaseLogger } from "fastify";
-import type { Database } from "../db/database";
+import type { Database, Queryable } from "../db/database";
 import type { Network } from "../ingest/records";
 import { unknownDevice } from "../api/devices";
 import { knownDevice } from "../api/known-device";
@@ -36,6 +36,11 @@ export interface SendRequest {
   confirmed?: boolean;
   /** Who asks: "api", "keepalive", … */
   purpose?: string;
+  /**
+   * Runs in the transaction that queues the downlink, so what the caller records of it (a desired
+   * keep-alive period) is committed with it or not at all, and before the sender can push it.
+   */
+  record?: (tx: Queryable, downlink: Downlink) => Promise<void>;
 }
 
 export interface DownlinkService {
@@ -91,9 +96,13 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
         ? route.unavailable(device)
         : `device ${devEui} is on ${NETWORK_NAMES[device.network]}, which has no downlink route: ${ROUTE_SETTINGS[device.network]}`;
       if (missing) throw new ApiError(409, missing);
-      const downlink = await insertDownlink(db, {
-        devEui, network: device.network, fPort, bytes, data: request.data, confirmed: request.confirmed ?? false,
-        purpose: request.purpose ?? "api", ref: route!.reference(),
+      const downlink = await db.transaction(async (tx) => {
+        const queued = await insertDownlink(tx, {
+          devEui, network: device.network, fPort, bytes, data: request.data, confirmed: request.confirmed ?? false,
+          purpose: request.purpose ?? "api", ref: route!.reference(),
+        });
+        await request.record?.(tx, queued);
+        return queued;
       });
       changed(downlink);
       sender.wake();

@@ -104,8 +104,10 @@ export class Reconciler {
     const attempt = fresh ? 1 : round.attempts + 1;
     if (!(await claimAttempt(db, round, fresh, at, this.nextAttempt(at, attempt, round.minutes, round.reported)))) return;
     try {
-      const { downlink } = await downlinks.send({ devEui: round.devEui, data: keepaliveData(round.minutes), purpose: "keepalive" });
-      await attemptSent(db, round.devEui, at, downlink.id);
+      await downlinks.send({
+        devEui: round.devEui, data: keepaliveData(round.minutes), purpose: "keepalive",
+        record: (tx, downlink) => attemptSent(tx, round.devEui, at, downlink.id),
+      });
     } catch (error) {
       // A 409 (no downlink route any more) ends the round; anything else is retried at the next attempt.
       if (error instanceof ApiError) await attemptFailed(db, round.devEui, at, error.message);

@@ -59,10 +59,12 @@ export function createKeepaliveService(options: KeepaliveOptions): KeepaliveServ
     if (!device) throw unknownDevice(devEui);
     const verdict = judgePeriod(policy, minutes, device.airtime);
     if (verdict.refusal && !request.force) throw new ApiError(400, verdict.refusal);
-    const { downlink, warnings: sendWarnings } = await downlinks.send({ devEui: device.devEui, data: keepaliveData(minutes), purpose: "keepalive" });
     const at = reconciler.now();
     const reported = device.keepalive.reported;
-    await startRound(db, { devEui: device.devEui, minutes, reported, downlinkId: downlink.id, at, next: reconciler.nextAttempt(at, 1, minutes, reported) });
+    const { downlink, warnings: sendWarnings } = await downlinks.send({
+      devEui: device.devEui, data: keepaliveData(minutes), purpose: "keepalive",
+      record: (tx, queued) => startRound(tx, { devEui: device.devEui, minutes, reported, downlinkId: queued.id, at, next: reconciler.nextAttempt(at, 1, minutes, reported) }),
+    });
     const warnings = [...new Set([...codecWarnings, ...sendWarnings, ...verdict.warnings])];
     if (verdict.refusal) warnings.push(`set with force: AIRTIME_POLICY=${policy} allows ${verdict.leastAllowedMinutes} min or more for this plug`);
     if (device.network === "ttn") {
