@@ -1,10 +1,10 @@
 // The top of dist/formatter.js: what a network server compiles on every call. ChirpStack v4 evaluates the
 // pasted script in a new QuickJS runtime for each uplink, TTS and ChirpStack v3 do the same in goja and otto,
 // and these engines compile every function of a script before running any: compiling the whole codec was most
-// of what a call cost (npm run bench:codec). So the script
-// compiles only the keep-alive's straight path. The rest of the codec, the same formatter/*.ts built on its
-// own, travels as packed text (a string literal costs a scan; scripts/pack.ts keeps it in the budget) and is
-// compiled by Function() on the first call that needs it: any uplink but a plain keep-alive, any downlink.
+// of what a call cost (npm run bench:codec). So the script compiles only the keep-alive's straight path. The
+// rest of the codec, the same formatter/*.ts built on its own, travels as packed text (a string literal costs
+// a scan; scripts/pack.ts keeps it in the budget) and is compiled by Function() on the first call that needs
+// it: any uplink but a plain keep-alive, any downlink.
 import { INTERNAL_ERROR } from "./bytes";
 import type { DecodeDownlinkOutput, EncodeOutput } from "./downlink";
 import type * as Codec from "./index";
