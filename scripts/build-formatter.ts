@@ -50,7 +50,7 @@ async function buildRest(): Promise<string> {
 
 /**
  * Words in the packing's table. Each costs the call that compiles the rest one more split/join over the whole
- * text; 80 hold the bundle in its budget with room to grow (every word worth one, about 175, would save some 290 bytes more).
+ * text; 80 hold the bundle in its budget with room to grow (all ~175 words worth one would save 290 bytes more).
  */
 const PACKED_WORDS = 80;
 

@@ -25,7 +25,7 @@ function candidates(text: string): string[] {
   for (let length = 3; length <= LONGEST_WORD; length++) {
     for (let at = 0; at + length <= text.length; at++) {
       const word = text.slice(at, at + length);
-      if (!word.includes(SEPARATOR)) counts.set(word, (counts.get(word) ?? 0) + 1);
+      counts.set(word, (counts.get(word) ?? 0) + 1);
     }
   }
   return [...counts].filter(([, count]) => count > 1).sort((a, b) => gain(b[0], b[1]) - gain(a[0], a[1]) || (a[0] < b[0] ? -1 : 1))
