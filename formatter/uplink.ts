@@ -93,12 +93,12 @@ export function plainKeepAlive(bytes: unknown, fPort: unknown): Fields | undefin
 export function decodeUplink(input: UplinkInput): UplinkOutput {
   var data: Fields = {};
   try {
+    // Checked by plainKeepAlive itself: a keep-alive's bytes are not checked a second time.
+    var plain = input && plainKeepAlive(input.bytes, input.fPort);
+    if (plain) return { data: plain };
     var problem = inputBytesProblem(input);
     if (problem) return { data: data, errors: [problem] };
-    var b = input.bytes as Bytes;
-    var plain = plainKeepAlive(b, input.fPort);
-    if (plain) return { data: plain };
-    var result = readMessages(b, data, input.fPort);
+    var result = readMessages(input.bytes as Bytes, data, input.fPort);
     return withProblems({ data: data }, result.warnings, result.errors);
   } catch (e) {
     return { data: data, errors: [INTERNAL_ERROR + String(e)] };
