@@ -2,27 +2,23 @@
 // socket: fields left out mean their defaults, numbers take their protobuf type's range, a message
 // without DevEUI is kept, ChirpStack's enums are stored in one form, and the fPort reaches the codec.
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../webhook/app";
 import { retryQuarantine } from "../../webhook/store/reingest";
-import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
+import type { Database } from "../../webhook/db/database";
+import { type ApiApp, startApiApp } from "../support/api-app";
+import { DATABASES } from "../support/databases";
 import { chirpstackUplink, KEEP_ALIVE_B64, TOKEN, ttsUplink, unique } from "../support/messages";
 
 describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
-  let test: TestDatabase;
-  let app: FastifyInstance;
+  let service: ApiApp;
   let base: string;
+  let db: Database;
 
   beforeAll(async () => {
-    test = await migratedDatabase(factory);
-    app = await buildApp({ db: test.db, tokens: [TOKEN] });
-    base = await app.listen({ port: 0, host: "127.0.0.1" });
+    service = await startApiApp(factory);
+    ({ base, db } = service);
   });
-  afterAll(async () => {
-    await app.close();
-    await test.drop();
-  });
+  afterAll(() => service.close());
 
   async function post(path: string, body: unknown) {
     const protobuf = body instanceof Uint8Array;
@@ -33,7 +29,7 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
     });
     return { status: response.status, body: await response.json() as Record<string, unknown> };
   }
-  const rows = async (sql: string, params: unknown[] = []) => (await test.db.query<Record<string, unknown>>(sql, params)).rows;
+  const rows = async (sql: string, params: unknown[] = []) => (await db.query<Record<string, unknown>>(sql, params)).rows;
 
   it("stores TTS's float RSSI and SNR, and a frequency that is a 64-bit string", async () => {
     const devEui = "70b3d52dd30001a1";
@@ -142,7 +138,7 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
     expect(await post("/ttn", failed)).toEqual({ status: 200, body: { status: "stored", type: "event", devEui } });
 
     // The quarantined uplink goes in once asked to.
-    const report = await retryQuarantine(test.db);
+    const report = await retryQuarantine(db);
     expect(report).toMatchObject({ stored: 1, kept: [] });
     expect(await rows("SELECT count(*)::integer AS n FROM uplinks WHERE dev_eui = $1", [devEui])).toEqual([{ n: 2 }]);
     expect(await rows("SELECT count(*)::integer AS n FROM quarantine WHERE application = $1", [application])).toEqual([{ n: 0 }]);

@@ -3,10 +3,10 @@
 // service on each database: every one is answered 2xx and stored as its file expects.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../webhook/app";
-import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
+import type { Database } from "../../webhook/db/database";
+import { type ApiApp, startApiApp } from "../support/api-app";
+import { DATABASES } from "../support/databases";
 import { TOKEN } from "../support/messages";
 import { partial } from "../support/partial";
 
@@ -44,21 +44,17 @@ describe("the corpus", () => {
 });
 
 describe.each(DATABASES)("real network-server bodies over HTTP on %s", (_name, factory) => {
-  let test: TestDatabase;
-  let app: FastifyInstance;
+  let service: ApiApp;
   let base: string;
+  let db: Database;
 
   beforeAll(async () => {
-    test = await migratedDatabase(factory);
-    app = await buildApp({ db: test.db, tokens: [TOKEN] });
-    base = await app.listen({ port: 0, host: "127.0.0.1" });
+    service = await startApiApp(factory);
+    ({ base, db } = service);
   });
-  afterAll(async () => {
-    await app.close();
-    await test.drop();
-  });
+  afterAll(() => service.close());
 
-  const rows = async (sql: string, params: unknown[] = []) => (await test.db.query<Record<string, unknown>>(sql, params)).rows;
+  const rows = async (sql: string, params: unknown[] = []) => (await db.query<Record<string, unknown>>(sql, params)).rows;
 
   it.each(CORPUS)("%s", async (_file, { path, body, expect: wanted }) => {
     const response = await fetch(`${base}${path}`, {

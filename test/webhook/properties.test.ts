@@ -5,11 +5,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../webhook/app";
 import { Spool } from "../../webhook/store/spool";
-import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
+import type { Database } from "../../webhook/db/database";
+import { type ApiApp, startApiApp } from "../support/api-app";
+import { DATABASES } from "../support/databases";
 import { TOKEN } from "../support/messages";
 
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
@@ -73,30 +73,28 @@ const chirpstack = fc.tuple(
 ).map(([event, body, info, eui]) => [event, { ...body, deviceInfo: { ...info, devEui: eui } }] as const);
 
 describe.each(DATABASES)("any well-formed network-server body on %s", (_name, factory) => {
-  let test: TestDatabase;
   let dir: string;
   let spool: Spool;
-  let app: FastifyInstance;
+  let service: ApiApp;
   let base: string;
+  let db: Database;
 
   beforeAll(async () => {
-    test = await migratedDatabase(factory);
     dir = await mkdtemp(join(tmpdir(), "aspm16-properties-"));
     spool = await Spool.open(dir, 1 << 24);
     // A long write timeout: under this machine's load a slow commit must not turn into a spooled answer.
-    app = await buildApp({ db: test.db, tokens: [TOKEN], spool, writeTimeoutMs: 60_000 });
-    base = await app.listen({ port: 0, host: "127.0.0.1" });
+    service = await startApiApp(factory, { spool, writeTimeoutMs: 60_000 });
+    ({ base, db } = service);
   });
   afterAll(async () => {
-    await app.close();
+    await service.close();
     await spool.close();
-    await test.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
   /** Everything kept: message rows (not the events derived from an uplink's messages), quarantine entries, set-aside lines. */
   async function kept(): Promise<number> {
-    const { rows: [{ n }] } = await test.db.query<{ n: number }>(`SELECT
+    const { rows: [{ n }] } = await db.query<{ n: number }>(`SELECT
       (SELECT count(*) FROM uplinks WHERE dedup_key NOT LIKE '%#%') + (SELECT count(*) FROM device_events WHERE dedup_key NOT LIKE '%#%')
       + (SELECT coalesce(sum(attempts), 0) FROM quarantine) AS n`);
     const aside = await readFile(join(dir, "set-aside.jsonl"), "utf8").catch(() => "");

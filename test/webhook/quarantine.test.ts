@@ -5,14 +5,14 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
-import { pglite } from "../../webhook/db/database";
+import { type Database, pglite } from "../../webhook/db/database";
 import { migrate } from "../../webhook/db/migrate";
 import { retryQuarantine } from "../../webhook/store/reingest";
 import { Spool } from "../../webhook/store/spool";
-import { DATABASES, freshPostgres, migratedDatabase, type TestDatabase } from "../support/databases";
+import { type ApiApp, startApiApp } from "../support/api-app";
+import { DATABASES, freshPostgres } from "../support/databases";
 import { TOKEN, ttsUplink, unique } from "../support/messages";
 
 /** An uplink whose f_port is within TTS's uint32 but over the integer column. */
@@ -40,32 +40,30 @@ const until = async (condition: () => boolean | Promise<boolean>) => {
 };
 
 describe.each(DATABASES)("quarantine on %s", (_name, factory) => {
-  let test: TestDatabase;
   let dir: string;
   let spool: Spool;
-  let app: FastifyInstance;
+  let service: ApiApp;
   let base: string;
+  let db: Database;
   let migrated: () => void;
 
   beforeAll(async () => {
-    test = await migratedDatabase(factory);
     dir = await mkdtemp(join(tmpdir(), "aspm16-quarantine-"));
     spool = await Spool.open(dir, 1 << 20);
     // Until `migrated` is called, everything is spooled (the service before its database answers).
     const ready = new Promise<void>((resolve) => {
       migrated = resolve;
     });
-    app = await buildApp({ db: test.db, tokens: [TOKEN], spool, databaseReady: ready, batchMax: 50 });
-    base = await app.listen({ port: 0, host: "127.0.0.1" });
+    service = await startApiApp(factory, { spool, databaseReady: ready, batchMax: 50 });
+    ({ base, db } = service);
   });
   afterAll(async () => {
-    await app.close();
+    await service.close();
     await spool.close();
-    await test.drop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  const rows = async (sql: string, params: unknown[] = []) => (await test.db.query<Record<string, unknown>>(sql, params)).rows;
+  const rows = async (sql: string, params: unknown[] = []) => (await db.query<Record<string, unknown>>(sql, params)).rows;
   const metric = async (labels: string) => {
     const text = await (await fetch(`${base}/metrics`)).text();
     return Number(text.match(new RegExp(`^webhook_quarantined_total\\{${labels}\\} (\\d+)`, "m"))?.[1] ?? 0);
@@ -108,14 +106,14 @@ describe.each(DATABASES)("quarantine on %s", (_name, factory) => {
     expect(lines).toEqual([expect.objectContaining({ reason: answer.body.reason, record: expect.objectContaining({ deviceName: "plug\u0000x", dedupKey: expect.any(String) }) })]);
     expect(await metric('network="ttn",cause="data_error",kept_in="file"')).toBe(1);
     // A retry cannot move it into the table either: it stays in the file.
-    const report = await retryQuarantine(test.db, { ids: [], setAsideFile: join(dir, "set-aside.jsonl") });
+    const report = await retryQuarantine(db, { ids: [], setAsideFile: join(dir, "set-aside.jsonl") });
     expect(report.fromFile).toBe(0);
     expect((await readFile(join(dir, "set-aside.jsonl"), "utf8")).trim().split("\n")).toHaveLength(1);
   });
 
   it("stores quarantined records once the cause is fixed, each exactly once", async () => {
     // A rule the data breaks (class 23, integrity): here a constraint a DBA added, and the fix is dropping it.
-    await test.db.query("ALTER TABLE uplinks ADD CONSTRAINT f_cnt_below_million CHECK (f_cnt < 1000000) NOT VALID");
+    await db.query("ALTER TABLE uplinks ADD CONSTRAINT f_cnt_below_million CHECK (f_cnt < 1000000) NOT VALID");
     const devEui = "70b3d52dd30002d1";
     const body = ttsUplink({ devEui, fCnt: 4_000_000, id: unique() });
     expect((await post(base, body)).body).toMatchObject({ status: "quarantined", reason: expect.stringContaining("(SQLSTATE 23514)") });
@@ -124,14 +122,14 @@ describe.each(DATABASES)("quarantine on %s", (_name, factory) => {
     expect(await rows("SELECT attempts FROM quarantine WHERE dev_eui = $1", [devEui])).toEqual([{ attempts: 2 }]);
 
     const [{ id }] = await rows("SELECT id::text FROM quarantine WHERE dev_eui = $1", [devEui]);
-    const unchanged = await retryQuarantine(test.db, { ids: [id as string] });
+    const unchanged = await retryQuarantine(db, { ids: [id as string] });
     expect(unchanged).toMatchObject({ stored: 0, kept: [{ id, reason: expect.stringContaining("(SQLSTATE 23514)") }] });
-    await test.db.query("ALTER TABLE uplinks DROP CONSTRAINT f_cnt_below_million");
-    expect(await retryQuarantine(test.db, { ids: [id as string] })).toMatchObject({ stored: 1, kept: [] });
+    await db.query("ALTER TABLE uplinks DROP CONSTRAINT f_cnt_below_million");
+    expect(await retryQuarantine(db, { ids: [id as string] })).toMatchObject({ stored: 1, kept: [] });
     expect(await rows("SELECT f_cnt::integer, f_port FROM uplinks WHERE dev_eui = $1", [devEui])).toEqual([{ f_cnt: 4_000_000, f_port: 2 }]);
     expect(await rows("SELECT count(*)::integer AS n FROM quarantine WHERE dev_eui = $1", [devEui])).toEqual([{ n: 0 }]);
     // Stored once: a second retry finds nothing, and the same message sent again is a duplicate.
-    expect(await retryQuarantine(test.db, { ids: [id as string] })).toMatchObject({ stored: 0, kept: [] });
+    expect(await retryQuarantine(db, { ids: [id as string] })).toMatchObject({ stored: 0, kept: [] });
     expect((await post(base, body)).body.status).toBe("duplicate");
   });
 });
