@@ -1,3 +1,53 @@
+-- A reading in a plug's run for rollup_append: new (to be rolled up), or the reading before the first new one.
+CREATE TYPE rollup_span AS (dev_eui text, time timestamptz, temperature_c real, energy_wh bigint, power_w integer,
+  voltage_v integer, current_ma integer, relay_on boolean, is_new boolean);
+
+-- Contract §3 for readings that all come after their plug's others (migration 004's common case): each new
+-- reading adds its pair (the reading before it → it) to its hour and its day, one upsert each that adds counts
+-- and sums and widens minima and maxima. The one place of this rule: ingest_batch finds the spans before its
+-- insert, rollup_readings after one.
+CREATE FUNCTION rollup_append(spans rollup_span[]) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  WITH span AS (
+    SELECT * FROM unnest(spans)
+  ), pairs AS (
+    SELECT s.*, lag(s.energy_wh) OVER w AS prev_energy, lag(s.time) OVER w AS prev_time, lag(s.relay_on) OVER w AS prev_relay
+    FROM span s WINDOW w AS (PARTITION BY s.dev_eui ORDER BY s.time)
+  ), counted AS (
+    SELECT p.*, date_trunc('hour', p.time, 'UTC') AS hour,
+      CASE WHEN p.prev_energy IS NULL THEN 0 WHEN p.energy_wh >= p.prev_energy THEN p.energy_wh - p.prev_energy ELSE p.energy_wh END AS consumption,
+      coalesce(p.energy_wh < p.prev_energy, false) AS reset,
+      CASE WHEN p.prev_relay THEN extract(epoch FROM p.time - p.prev_time) ELSE 0 END AS relay_seconds
+    FROM pairs p WHERE p.is_new
+  ), hours AS (
+    INSERT INTO readings_hourly AS h
+    SELECT c.dev_eui, c.hour, count(*), sum(c.consumption), count(*) FILTER (WHERE c.reset),
+      sum(c.power_w), max(c.power_w), sum(c.voltage_v), min(c.voltage_v), max(c.voltage_v), sum(c.current_ma), max(c.current_ma),
+      sum(c.temperature_c::double precision), max(c.temperature_c), sum(c.relay_seconds)
+    FROM counted c GROUP BY c.dev_eui, c.hour
+    ORDER BY c.dev_eui, c.hour
+    ON CONFLICT (dev_eui, hour) DO UPDATE SET
+      readings = h.readings + EXCLUDED.readings, energy_wh = h.energy_wh + EXCLUDED.energy_wh,
+      counter_resets = h.counter_resets + EXCLUDED.counter_resets,
+      power_sum_w = h.power_sum_w + EXCLUDED.power_sum_w, power_max_w = greatest(h.power_max_w, EXCLUDED.power_max_w),
+      voltage_sum_v = h.voltage_sum_v + EXCLUDED.voltage_sum_v, voltage_min_v = least(h.voltage_min_v, EXCLUDED.voltage_min_v),
+      voltage_max_v = greatest(h.voltage_max_v, EXCLUDED.voltage_max_v),
+      current_sum_ma = h.current_sum_ma + EXCLUDED.current_sum_ma, current_max_ma = greatest(h.current_max_ma, EXCLUDED.current_max_ma),
+      temperature_sum_c = h.temperature_sum_c + EXCLUDED.temperature_sum_c,
+      temperature_max_c = greatest(h.temperature_max_c, EXCLUDED.temperature_max_c),
+      relay_on_seconds = h.relay_on_seconds + EXCLUDED.relay_on_seconds
+  )
+  INSERT INTO readings_daily AS d
+  SELECT c.dev_eui, date_trunc('day', c.time, 'UTC'), count(*), sum(c.consumption), count(*) FILTER (WHERE c.reset), sum(c.relay_seconds)
+  FROM counted c GROUP BY 1, 2
+  ORDER BY 1, 2
+  ON CONFLICT (dev_eui, day) DO UPDATE SET
+    readings = d.readings + EXCLUDED.readings, energy_wh = d.energy_wh + EXCLUDED.energy_wh,
+    counter_resets = d.counter_resets + EXCLUDED.counter_resets, relay_on_seconds = d.relay_on_seconds + EXCLUDED.relay_on_seconds;
+END
+$$;
+
 -- A batch of the webhook in one call (issue 13): one round trip, and its statements planned once per
 -- connection (PL/pgSQL keeps their plans) instead of parsed and planned for every batch.
 --
@@ -12,6 +62,7 @@ DECLARE
   new_uplinks integer[];
   new_events integer[];
   rolled_up text[];
+  spans rollup_span[];
   late jsonb;
 BEGIN
   -- A device's row with its state: the device's own activity in the batch (uplinks that are not simulated,
@@ -81,42 +132,10 @@ BEGIN
     SELECT n.*, true AS is_new FROM new n JOIN appended a USING (dev_eui)
     UNION ALL
     SELECT a.dev_eui, a.time, NULL, a.energy_wh, NULL, NULL, NULL, a.relay_on, false FROM appended a WHERE a.time IS NOT NULL
-  ), pairs AS (
-    SELECT s.*, lag(s.energy_wh) OVER w AS prev_energy, lag(s.time) OVER w AS prev_time, lag(s.relay_on) OVER w AS prev_relay
-    FROM span s WINDOW w AS (PARTITION BY s.dev_eui ORDER BY s.time)
-  ), counted AS (
-    SELECT p.*, date_trunc('hour', p.time, 'UTC') AS hour,
-      CASE WHEN p.prev_energy IS NULL THEN 0 WHEN p.energy_wh >= p.prev_energy THEN p.energy_wh - p.prev_energy ELSE p.energy_wh END AS consumption,
-      coalesce(p.energy_wh < p.prev_energy, false) AS reset,
-      CASE WHEN p.prev_relay THEN extract(epoch FROM p.time - p.prev_time) ELSE 0 END AS relay_seconds
-    FROM pairs p WHERE p.is_new
-  ), hours AS (
-    INSERT INTO readings_hourly AS h
-    SELECT c.dev_eui, c.hour, count(*), sum(c.consumption), count(*) FILTER (WHERE c.reset),
-      sum(c.power_w), max(c.power_w), sum(c.voltage_v), min(c.voltage_v), max(c.voltage_v), sum(c.current_ma), max(c.current_ma),
-      sum(c.temperature_c::double precision), max(c.temperature_c), sum(c.relay_seconds)
-    FROM counted c GROUP BY c.dev_eui, c.hour
-    ORDER BY c.dev_eui, c.hour
-    ON CONFLICT (dev_eui, hour) DO UPDATE SET
-      readings = h.readings + EXCLUDED.readings, energy_wh = h.energy_wh + EXCLUDED.energy_wh,
-      counter_resets = h.counter_resets + EXCLUDED.counter_resets,
-      power_sum_w = h.power_sum_w + EXCLUDED.power_sum_w, power_max_w = greatest(h.power_max_w, EXCLUDED.power_max_w),
-      voltage_sum_v = h.voltage_sum_v + EXCLUDED.voltage_sum_v, voltage_min_v = least(h.voltage_min_v, EXCLUDED.voltage_min_v),
-      voltage_max_v = greatest(h.voltage_max_v, EXCLUDED.voltage_max_v),
-      current_sum_ma = h.current_sum_ma + EXCLUDED.current_sum_ma, current_max_ma = greatest(h.current_max_ma, EXCLUDED.current_max_ma),
-      temperature_sum_c = h.temperature_sum_c + EXCLUDED.temperature_sum_c,
-      temperature_max_c = greatest(h.temperature_max_c, EXCLUDED.temperature_max_c),
-      relay_on_seconds = h.relay_on_seconds + EXCLUDED.relay_on_seconds
-  ), days AS (
-    INSERT INTO readings_daily AS d
-    SELECT c.dev_eui, date_trunc('day', c.time, 'UTC'), count(*), sum(c.consumption), count(*) FILTER (WHERE c.reset), sum(c.relay_seconds)
-    FROM counted c GROUP BY 1, 2
-    ORDER BY 1, 2
-    ON CONFLICT (dev_eui, day) DO UPDATE SET
-      readings = d.readings + EXCLUDED.readings, energy_wh = d.energy_wh + EXCLUDED.energy_wh,
-      counter_resets = d.counter_resets + EXCLUDED.counter_resets, relay_on_seconds = d.relay_on_seconds + EXCLUDED.relay_on_seconds
   )
-  SELECT coalesce(array_agg(a.dev_eui), '{}') INTO rolled_up FROM appended a;
+  SELECT coalesce((SELECT array_agg(a.dev_eui) FROM appended a), '{}'), (SELECT array_agg(ROW(s.*)::rollup_span) FROM span s)
+  INTO rolled_up, spans;
+  PERFORM rollup_append(spans);
 
   -- Late readings, and readings at a time the plug already had (not inserted), take rollup_readings
   -- (migrations 002, 004) after the insert, as before.
@@ -149,5 +168,38 @@ BEGIN
   SELECT array_agg(input.i) INTO new_events FROM input JOIN stored USING (dev_eui, time, dedup_key) WHERE input.i >= 0;
 
   RETURN coalesce(new_uplinks, '{}') || coalesce(new_events, '{}');
+END
+$$;
+
+-- rollup_readings (migration 004) on the shared rule: the same spans, found after the insert, added by
+-- rollup_append; the other readings still take the exact recomputation.
+CREATE OR REPLACE FUNCTION rollup_readings(inserted jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  spans rollup_span[];
+  late jsonb;
+BEGIN
+  WITH new AS (
+    SELECT DISTINCT n.dev_eui, n.time FROM jsonb_to_recordset(inserted) AS n(dev_eui text, time timestamptz)
+  ), plug AS (
+    SELECT n.dev_eui, min(n.time) AS first, array_agg(n.time) AS times FROM new n GROUP BY n.dev_eui
+  ), appended AS (
+    SELECT p.dev_eui, p.first FROM plug p
+    LEFT JOIN LATERAL (SELECT r.time FROM readings r WHERE r.dev_eui = p.dev_eui AND r.time >= p.first AND r.time <> ALL (p.times) LIMIT 1) other ON true
+    WHERE other.time IS NULL
+  ), span AS (
+    SELECT r.*, true AS is_new FROM new n JOIN appended a USING (dev_eui)
+    CROSS JOIN LATERAL (SELECT r.* FROM readings r WHERE r.dev_eui = n.dev_eui AND r.time = n.time LIMIT 1) r
+    UNION ALL
+    SELECT b.*, false FROM appended a
+    CROSS JOIN LATERAL (SELECT r.* FROM readings r WHERE r.dev_eui = a.dev_eui AND r.time < a.first ORDER BY r.time DESC LIMIT 1) b
+  )
+  SELECT (SELECT array_agg(ROW(s.*)::rollup_span) FROM span s),
+    (SELECT jsonb_agg(jsonb_build_object('dev_eui', n.dev_eui, 'time', n.time)) FROM new n WHERE n.dev_eui NOT IN (SELECT a.dev_eui FROM appended a))
+  INTO spans, late;
+  PERFORM rollup_append(spans);
+  IF late IS NOT NULL THEN
+    PERFORM rollup_recompute(late);
+  END IF;
 END
 $$;

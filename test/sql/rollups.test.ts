@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../webhook/db/database";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { writeBatch } from "../../webhook/store/batch";
-import { keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepalives";
+import { type KeepAlive, keepAliveBytes, storeKeepAlives, uplinkRecord } from "../support/keepalives";
 
 let devices = 0;
 const newDevice = () => `b7b7${(Date.now() % 0xffffffff).toString(16).padStart(8, "0")}${(devices++).toString(16).padStart(4, "0")}`;
@@ -48,7 +48,11 @@ describe.each(DATABASES)("incremental rollups on %s", (_name, factory) => {
     }
   }
 
-  it("every column of every hour and day equals the recomputation, keep-alives mostly in order, some late or repeated", async () => {
+  /**
+   * Random keep-alives of one new plug, mostly in order, some late or repeated, stored in batches by `store`;
+   * every column of every hour and day must then equal the recomputation.
+   */
+  async function expectExactUnderAnyDelivery(store: (dev: string, batch: KeepAlive[]) => Promise<void>): Promise<void> {
     const base = Date.parse("2026-09-01T00:00:00Z");
     const reading = fc.record({
       gapSeconds: fc.integer({ min: 1, max: 7200 }), delta: fc.integer({ min: 0, max: 300 }), reset: fc.integer({ min: 0, max: 9 }).map((n) => n === 0), // a counter reset one time in ten
@@ -74,10 +78,28 @@ describe.each(DATABASES)("incremental rollups on %s", (_name, factory) => {
       const delivered = [...keepAlives];
       for (const l of late) delivered.push(...delivered.splice(l % delivered.length, 1));
       for (const r of repeated) delivered.push(keepAlives[r % keepAlives.length]);
-      for (let i = 0; i < delivered.length; i += batch) await storeKeepAlives(db, dev, delivered.slice(i, i + batch));
+      for (let i = 0; i < delivered.length; i += batch) await store(dev, delivered.slice(i, i + batch));
       await expectExact(dev, keepAlives.length);
     // No shrinking: each try writes to the database, and a failure shrinks through thousands of them.
     }), { numRuns: 30, endOnFailure: true });
+  }
+
+  it("every column of every hour and day equals the recomputation, keep-alives mostly in order, some late or repeated", async () => {
+    await expectExactUnderAnyDelivery((dev, batch) => storeKeepAlives(db, dev, batch));
+  });
+
+  it("the same through rollup_readings, as the README tells those who load readings themselves", async () => {
+    await expectExactUnderAnyDelivery((dev, batch) => db.transaction(async (tx) => {
+      await tx.query("INSERT INTO devices (dev_eui, network, first_seen) VALUES ($1, 'ttn', now()) ON CONFLICT DO NOTHING", [dev]);
+      await tx.query(`WITH inserted AS (
+          INSERT INTO readings SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(dev_eui text, time timestamptz, temperature_c real,
+            energy_wh bigint, power_w integer, voltage_v integer, current_ma integer, relay_on boolean)
+          ON CONFLICT DO NOTHING RETURNING dev_eui, time
+        )
+        SELECT rollup_readings(jsonb_agg(inserted)) FROM inserted`,
+      [JSON.stringify(batch.map((k) => ({ dev_eui: dev, time: k.time, temperature_c: k.temperatureC, energy_wh: k.energyWh,
+        power_w: k.powerW, voltage_v: k.voltageV, current_ma: k.currentMa, relay_on: k.relayOn })))]);
+    }));
   });
 
   it("two uplinks of one plug at one time, with different message ids: one reading, counted once", async () => {
