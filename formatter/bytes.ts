@@ -11,7 +11,7 @@ export var UNKNOWN_COMMAND = "unknown command 0x";
 export var INTERNAL_ERROR = "internal error: ";
 
 export function u16(b: Bytes, i: number): number {
-  return b[i] * 256 + b[i + 1];
+  return (b[i] << 8) | b[i + 1];
 }
 
 export function u32(b: Bytes, i: number): number {

@@ -38,16 +38,16 @@ function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
 }
 
 export function decodeUplink(input: UplinkInput): UplinkOutput {
-  var data = input && plainKeepAlive(input.bytes, input.fPort);
-  return data ? { data: data } : rest("decodeUplink")(input);
+  var data = plainKeepAlive(input);
+  return data !== undefined ? { data: data } : rest("decodeUplink")(input);
 }
 
 export function Decode(fPort: unknown, bytes: unknown, variables?: unknown): Fields {
-  return plainKeepAlive(bytes, fPort) || rest("Decode")(fPort, bytes, variables);
+  return plainKeepAlive({ bytes: bytes, fPort: fPort }) || rest("Decode")(fPort, bytes, variables);
 }
 
 export function Decoder(bytes: unknown, port: unknown): Fields {
-  return plainKeepAlive(bytes, port) || rest("Decoder")(bytes, port);
+  return plainKeepAlive({ bytes: bytes, fPort: port }) || rest("Decoder")(bytes, port);
 }
 
 export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
