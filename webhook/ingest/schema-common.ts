@@ -61,10 +61,18 @@ export function dropNulls(value: unknown, schema: TSchema): unknown {
     for (const item of value) dropNulls(item, schema.items as TSchema);
   } else if (value !== null && typeof value === "object" && schema.properties) {
     const object = value as Record<string, unknown>;
-    for (const [key, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    for (const [key, property] of propertiesOf(schema)) {
       if (object[key] === null) delete object[key];
       else if (object[key] !== undefined) dropNulls(object[key], property);
     }
   }
   return value;
+}
+
+// A schema's properties as a list, made once per schema: dropNulls walks them on every request.
+const propertyLists = new WeakMap<TSchema, [string, TSchema][]>();
+function propertiesOf(schema: TSchema): [string, TSchema][] {
+  let list = propertyLists.get(schema);
+  if (!list) propertyLists.set(schema, list = Object.entries(schema.properties as Record<string, TSchema>));
+  return list;
 }
