@@ -81,6 +81,7 @@ function read(bytes: Bytes, at: number, row: UplinkRow, messages: DecodedMessage
  * alone, on fPort 2 (or none given), with a documented relay byte, so that there is nothing to warn about;
  * otherwise undefined. It checks its input itself: the script calls it before anything else (script.ts), and
  * whatever throws on the way (no input, a getter) sends the call down the full path, which names the problem.
+ * decodeUplink below does not take it, so the bundle's tests hold the two paths to the same answers.
  */
 export function plainKeepAlive(input: UplinkInput): Fields | undefined {
   try {
