@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Database } from "../db/database";
 import type { Metrics } from "../metrics";
 import type { SpoolDepth } from "../store/spool";
+import { timeLimit } from "../time-limit";
 
 interface HealthOptions {
   db: Database;
@@ -16,21 +17,15 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { db,
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
-    let timer: NodeJS.Timeout | undefined;
     try {
       // A database that does not answer (a dropped route, a hung pool) must not hang the probe as well.
-      await Promise.race([
-        db.query("SELECT 1"),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
-      ]);
+      await timeLimit(db.query("SELECT 1"), READY_TIMEOUT_MS, `no answer within ${READY_TIMEOUT_MS} ms`);
       return { status: "ready", database: db.kind, spool: spoolDepth() };
     } catch (error) {
       return reply.code(503).send({
         status: "unavailable", database: db.kind, spool: spoolDepth(),
         message: `database unreachable: ${(error as Error).message}`,
       });
-    } finally {
-      clearTimeout(timer);
     }
   });
 

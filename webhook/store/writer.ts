@@ -6,6 +6,7 @@
 // which a background task replays it, in order, once the database is back. A record the database
 // refuses for its content is quarantined (its batch split so that the others are stored), never lost.
 import type { Received, Written } from "../ingest/records";
+import { timeLimit } from "../time-limit";
 import type { Spool } from "./spool";
 
 /** Writes records in one transaction; returns an outcome per record, in order. */
@@ -44,8 +45,6 @@ function dataErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && /^2[23]/.test(code) ? code : undefined;
 }
-
-class TimeoutError extends Error {}
 
 /** The plug a record belongs to; a record without DevEUI by the names its device is found by. */
 function plugOf(record: Received): string {
@@ -167,14 +166,9 @@ export class BatchWriter {
     const write = this.sink(records);
     const { timeoutMs } = this.options;
     if (!this.options.spool || !timeoutMs) return write;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`the database took over ${timeoutMs} ms`)), timeoutMs);
-    });
     // A write that times out may still commit later; its records are spooled too, and their replay is
     // then a harmless duplicate.
-    write.catch(() => {});
-    return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
+    return timeLimit(write, timeoutMs, `the database took over ${timeoutMs} ms`);
   }
 
   private startReplay(): void {
