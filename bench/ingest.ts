@@ -1,7 +1,8 @@
 // npm run bench:ingest — the service on PostgreSQL and on PGlite against a do-nothing Fastify endpoint,
 // each its own process, loaded in alternating rounds by autocannon with the same TTS keep-alives of 5,000
-// plugs. Prints per run the 2xx rate, p50/p99 and where the CPU went; then the medians, the ratio to the
-// do-nothing endpoint, and checks that every 2xx answer is a stored row and the rollups equal the readings.
+// plugs. Prints per run the 2xx rate, p50/p99, where the CPU went and the service's transactions (size, round
+// trip, time in flight); then the medians, the ratio to the do-nothing endpoint, and checks that every 2xx
+// answer is a stored row and the rollups equal the readings.
 // BENCH_SECONDS (10, about) per run, BENCH_ROUNDS (3), BENCH_CONNECTIONS (50); TEST_DATABASE_URL names the server.
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -55,12 +56,22 @@ function start(name: string, script: string, port: number, env: Record<string, s
   return { name, url: `http://127.0.0.1:${port}`, process: child, cpuGroups: cpuGroups(child.pid!), runs: [], acknowledged: 0 };
 }
 
+/** The service's batch transactions so far (webhook_database_seconds); the do-nothing endpoint has none. */
+async function transactions(target: Target): Promise<{ count: number; seconds: number } | null> {
+  if (!target.name.startsWith("service")) return null;
+  const text = await (await fetch(`${target.url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^webhook_database_seconds_${name} (\\S+)$`, "m").exec(text)?.[1]);
+  return { count: value("count"), seconds: value("sum") };
+}
+
 async function run(target: Target, round: number, amount: number): Promise<CannonRun> {
+  const before = await transactions(target);
   const stop = await cpuMeter(target.cpuGroups)();
   const result = await cannon(`${target.url}/ttn`, {
     connections: CONNECTIONS, amount, first: round * SPAN, body: (n) => uplinkBody(n, TAG), headers: { authorization: `Bearer ${TOKEN}` },
   });
   const { totals } = await stop();
+  const after = await transactions(target);
   target.acknowledged += result.ok;
   if (round > 0) {
     target.runs.push({ run: result, cpu: totals });
@@ -70,6 +81,14 @@ async function run(target: Target, round: number, amount: number): Promise<Canno
     console.log(`round ${round}  ${target.name.padEnd(24)} ${fixed(result.rate)} 2xx/s  p50 ${fixed(result.p50, 0, 3)} ms  p99 ${fixed(result.p99, 0, 4)} ms` +
       `${others.length || result.errors ? `  NOT 2xx: ${[...others, `${result.errors} errors`].join(", ")}` : ""}`);
     console.log(`         CPU-s: ${split}${target.name.startsWith("service") ? `  (service + backends: ${perAnswer.toFixed(0)} µs per uplink)` : ""}`);
+    // How the writer spent the run: with a transaction in flight nearly all the time, the rate is the batches'
+    // size over their round trip (database and service alike), whatever the cores have left.
+    if (before && after && after.count > before.count) {
+      const count = after.count - before.count;
+      const seconds = after.seconds - before.seconds;
+      console.log(`         transactions: ${count}, ${fixed(result.ok / count, 1, 0)} uplinks and ${fixed(seconds / count * 1000, 2, 0)} ms each, ` +
+        `in flight ${fixed(seconds / result.seconds * 100, 0, 0)}% of the run`);
+    }
   }
   return result;
 }
