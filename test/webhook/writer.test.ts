@@ -21,6 +21,25 @@ describe("BatchWriter", () => {
     expect(batches).toEqual([30, 100, 100, 50]);
   });
 
+  it("starts the next transaction before answering the one that committed", async () => {
+    const events: string[] = [];
+    const commits: (() => void)[] = [];
+    const writer = new BatchWriter(async (records) => {
+      events.push(`start ${records.map((r) => r.dedupKey)}`);
+      await new Promise<void>((commit) => commits.push(commit));
+      return records.map(() => as("stored"));
+    }, { maxBatch: 10 });
+    const a = writer.write(record("a")).then(() => events.push("answer a"));
+    await new Promise((r) => setTimeout(r, 1));
+    const b = writer.write(record("b")).then(() => events.push("answer b"));
+    await new Promise((r) => setTimeout(r, 1));
+    commits.shift()!();
+    await a;
+    commits.shift()!();
+    await b;
+    expect(events).toEqual(["start a", "start b", "answer a", "answer b"]);
+  });
+
   it("answers each request with its own record's outcome, in order", async () => {
     const writer = new BatchWriter(async (records) => records.map((r) => as(r.dedupKey.startsWith("dup") ? "duplicate" : "stored")), { maxBatch: 10 });
     expect(await outcomes(Promise.all(["x", "dup1", "y"].map((k) => writer.write(record(k)))))).toEqual(["stored", "duplicate", "stored"]);

@@ -119,24 +119,33 @@ export class BatchWriter {
       this.queue = waiting;
       const plugs = new Set(batch.map((p) => plugOf(p.record)));
       for (const plug of plugs) this.busy.add(plug);
-      const done: Promise<void> = this.writeBatch(batch)
+      const done: Promise<void> = this.writeBatch(batch, () => this.release(done, plugs))
         .catch((error: unknown) => batch.forEach((p) => p.reject(error)))
-        .finally(() => {
-          for (const plug of plugs) this.busy.delete(plug);
-          this.batches.delete(done);
-          this.startBatches();
-        });
+        .finally(() => this.release(done, plugs));
       this.batches.add(done);
     }
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  /** Frees a transaction's slot and plugs, once, and starts what was waiting for them. */
+  private release(done: Promise<void>, plugs: Set<string>): void {
+    if (!this.batches.delete(done)) return;
+    for (const plug of plugs) this.busy.delete(plug);
+    this.startBatches();
+  }
+
+  private async writeBatch(batch: Pending[], release: () => void): Promise<void> {
     const records = batch.map((p) => p.record);
     if (this.options.spool && !this.databaseUp) return this.spoolBatch(batch);
     const start = performance.now();
     try {
       const written = await this.storeSplitting(records);
       this.options.onBatch?.(batch.length, (performance.now() - start) / 1000);
+      // The next transaction goes out before this one's answers. node-postgres sends a query on
+      // process.nextTick, which runs once the microtask queue is empty: answers resolved first put their
+      // whole reply path (Fastify's hooks, serialization, the socket writes) ahead of it, and the database
+      // waited for them on every transaction.
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
       batch.forEach((p, i) => p.resolve(written[i]));
     } catch (error) {
       this.options.onError?.(error, batch.length);
