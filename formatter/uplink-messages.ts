@@ -70,10 +70,14 @@ export function uplinkRow(code: number): UplinkRow | undefined {
 }
 
 // Made once: the keep-alive's straight path reads it on every call.
-var RELAY_STATES = ["OFF", "ON"];
+export var RELAY_STATES = ["OFF", "ON"];
 
-/** The keep-alive's fields, read from the 11 bytes at `at`. */
-export function keepAlive(b: Bytes, at: number, warn?: Warn): Fields {
+/**
+ * The keep-alive's fields, read from the 11 bytes at `at`, but for the relay's state, its last byte, which the
+ * caller reads: an enumeration (an undocumented byte is kept, with a warning) or, on the straight path that has
+ * checked the byte, a plain lookup, which costs V8 a fifth of the enumeration's inlined code (npm run bench:codec).
+ */
+export function keepAlive(b: Bytes, at: number, relayState: unknown): Fields {
   var energy = u32(b, at + 1);
   return {
     internalTemperature: temperature(b[at]),
@@ -82,7 +86,7 @@ export function keepAlive(b: Bytes, at: number, warn?: Warn): Fields {
     power_W: u16(b, at + 5),
     acVoltage_V: b[at + 7],
     acCurrent_mA: u16(b, at + 8),
-    relayState: enumeration(RELAY_STATES, b, at + 10, warn),
+    relayState: relayState,
   };
 }
 
@@ -98,7 +102,7 @@ export function readValue(row: UplinkRow, b: Bytes, at: number, warn: Warn): unk
     }
     return value;
   }
-  if (layout === "k") return keepAlive(b, at, warn);
+  if (layout === "k") return keepAlive(b, at, enumeration(RELAY_STATES, b, at + 10, warn));
   if (layout === "t") return temperature(b[at]);
   if (layout === "j") return b[at] / 12; // units of 5 s, in minutes
   if (layout === "v") return { hardware: version(b[at]), software: version(b[at + 1]) };

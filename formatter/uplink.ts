@@ -1,7 +1,7 @@
 // decodeUplink: reads the messages of one uplink in order, each by its known length.
 import { AT_BYTE, type Bytes, commandLabel, cutShort, describe, hexByte, inputBytesProblem, INTERNAL_ERROR, UNKNOWN_COMMAND } from "./bytes";
 import { withProblems } from "./output";
-import { type Fields, keepAlive, readValue, type UplinkRow, uplinkRow } from "./uplink-messages";
+import { type Fields, keepAlive, readValue, RELAY_STATES, type UplinkRow, uplinkRow } from "./uplink-messages";
 
 export interface DecodedMessage {
   code: number;
@@ -97,7 +97,7 @@ export function plainKeepAlive(input: UplinkInput): Fields | undefined {
       (b[5] | 0) === b[5] && (b[6] | 0) === b[6] && (b[7] | 0) === b[7] && (b[8] | 0) === b[8] &&
       (b[9] | 0) === b[9] && (b[10] | 0) === b[10] && (b[11] | 0) === b[11] &&
       (b[1] | b[2] | b[3] | b[4] | b[5] | b[6] | b[7] | b[8] | b[9] | b[10] | b[11]) >>> 8 === 0 && b[11] < 2) {
-      return keepAlive(b, 1);
+      return keepAlive(b, 1, RELAY_STATES[b[11]]);
     }
   } catch (e) {
     // Down the full path.
