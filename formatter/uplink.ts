@@ -90,8 +90,8 @@ export function plainKeepAlive(input: UplinkInput): Fields | undefined {
     // isByte for each element, in two steps that cost V8 a fraction of it (npm run bench:codec): each element an
     // int32, free for an array of small integers ((v | 0) === v holds for no string, boolean, null or object;
     // an object's valueOf may run, and whatever throws is caught below), then all of them 0..255 in one OR.
-    // Written out, not looped (the loop was a third of the call) nor through a helper (calls use up V8's
-    // inlining budget, and the relay's reader was then called, not inlined).
+    // Written out, not looped (the loop was a third of the call) nor through a helper (the calls used up V8's
+    // inlining budget, and keepAlive's readers were then called, not inlined).
     if (b.length === 12 && b[0] === 1 && (fPort === 2 || fPort === undefined) &&
       (b[1] | 0) === b[1] && (b[2] | 0) === b[2] && (b[3] | 0) === b[3] && (b[4] | 0) === b[4] &&
       (b[5] | 0) === b[5] && (b[6] | 0) === b[6] && (b[7] | 0) === b[7] && (b[8] | 0) === b[8] &&
