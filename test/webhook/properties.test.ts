@@ -35,7 +35,17 @@ const timestamp = fc.tuple(
 ).map(([d, nanos, zone]) => d.toISOString().replace(/\.\d{3}Z$/, `.${String(nanos).padStart(9, "0")}${zone}`));
 const base64 = fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString("base64"));
 const text = fc.oneof(fc.constantFrom("plug-1", "plug-2", "app1"), fc.string({ unit: "binary", minLength: 1, maxLength: 12 }));
-const json = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
+// Free-form objects (decoded payloads, event data). fast-check's strings favour "__proto__" and "constructor";
+// JSON that pollutes prototypes with them is refused on purpose (bad-input.test.ts), as Fastify's parser
+// finds it: a "__proto__" key, or a "constructor" object with a "prototype" key.
+const pollutes = (value: unknown): boolean => {
+  if (value === null || typeof value !== "object") return false;
+  const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+  const constructorValue = own(value, "constructor") ? (value as Record<string, unknown>).constructor : undefined;
+  return own(value, "__proto__") || (constructorValue !== null && typeof constructorValue === "object" && own(constructorValue, "prototype")) ||
+    Object.values(value).some(pollutes);
+};
+const json = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).filter((value) => !pollutes(value));
 // A few devices, so that messages meet again: duplicates, and DevEUI-less messages of known devices.
 const devEui = fc.constantFrom("70B3D52DD3000F01", "70b3d52dd3000f02", "0101010101010101");
 
