@@ -1,57 +1,89 @@
 // The top of dist/formatter.js: what a network server compiles on every call. ChirpStack v4 evaluates the
 // pasted script in a new QuickJS runtime for each uplink, TTS and ChirpStack v3 do the same in goja and otto,
-// and these engines compile every function of a script before running any: compiling the whole codec was most
-// of what a call cost (npm run bench:codec). So the script compiles only the keep-alive's straight path. The
-// rest of the codec, the same formatter/*.ts built on its own, travels as packed text (a string literal costs
-// a scan; scripts/pack.ts keeps it in the budget) and is compiled by Function() on the first call that needs
-// it: any uplink but a plain keep-alive, any downlink.
+// and these engines compile every function of a script before running any: compiling code costs a call 0.14 to
+// 0.25 ms a KB, carrying a string literal about 0.02 (npm run bench:codec). So the script compiles only the
+// keep-alive's straight path and one-line entry points. The rest travels as text, compiled by Function() on the
+// first call that needs it, in two tiers: per direction, a small reader or writer of the common calls
+// (plain-uplink.ts: responses before a keep-alive; plain-downlink.ts: GETs, actions, SETs of one number), and
+// the whole codec, formatter/*.ts built on its own, for everything else (warnings a reading is worth, errors,
+// object values, custom hex, decodeDownlink). Each tier answers as the whole codec does, or leaves the call to it.
 import { INTERNAL_ERROR } from "./bytes";
 import type { DecodeDownlinkOutput, EncodeOutput } from "./downlink";
 import type * as Codec from "./index";
-import type { Fields } from "./uplink-messages";
-import { unpack } from "./unpack";
+import type { plainDownlink } from "./plain-downlink";
+import type { KeepAliveReader } from "./plain-uplink";
+import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
 
 type EntryPoints = Pick<typeof Codec, "decodeUplink" | "encodeDownlink" | "decodeDownlink" | "Decode" | "Decoder" | "Encode" | "Encoder">;
 
-// Put here by scripts/build-formatter.ts: the rest of the codec, a script that sets every entry point on the
-// object `$exports`, packed (scripts/pack.ts) into text and a word table.
-declare var PACKED_CODEC: string;
-declare var PACKED_WORDS: string;
+// Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
+/** The whole codec: every entry point. */
+declare var CODEC: string;
+/** plain-uplink.ts: plainUplink(input, keepAlive), its table inside. */
+declare var PLAIN_UPLINK: string;
+/** plain-downlink.ts: plainDownlink(input), its table inside. */
+declare var PLAIN_DOWNLINK: string;
 
-var codec: Partial<EntryPoints> | undefined;
+var codec: (Partial<EntryPoints> & { refused?: string }) | undefined;
 var failed: (...args: unknown[]) => never;
+var uplinks: { plainUplink?: (input: UplinkInput, keepAlive: KeepAliveReader) => Fields | undefined } | undefined;
+var downlinks: { plainDownlink?: (input: { data?: unknown }) => ReturnType<typeof plainDownlink> } | undefined;
+
+/**
+ * Runs `text`, which sets functions on the object it is given, and returns that object; an engine that refuses to
+ * compile strings leaves it empty but for `refused`, the reason.
+ */
+function compiled(text: string): Record<string, never> & { refused?: string } {
+  var into = {};
+  try {
+    Function("$exports", text)(into);
+  } catch (e) {
+    into = { refused: String(e) };
+  }
+  return into;
+}
 
 /** The entry point `name` of the whole codec, compiled on the first call that needs it. */
 function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
   if (!codec) {
-    codec = {};
-    try {
-      Function("$exports", unpack(PACKED_CODEC, PACKED_WORDS))(codec);
-    } catch (e) {
-      // An engine that refuses to compile strings: every call but the keep-alive's answers with the reason.
-      var errors = [INTERNAL_ERROR + String(e)];
-      failed = function () { return { data: {}, bytes: [], errors: errors } as never; };
-    }
+    codec = compiled(CODEC);
+    // An engine that refuses to compile strings: every call but the keep-alive's answers with the reason.
+    var errors = [INTERNAL_ERROR + codec.refused];
+    failed = function () { return { data: {}, bytes: [], errors: errors } as never; };
   }
   return (codec[name] || failed) as EntryPoints[K];
 }
 
+/** plain-uplink.ts's answer, or undefined. */
+function plainUplink(input: UplinkInput): Fields | undefined {
+  uplinks = uplinks || compiled(PLAIN_UPLINK);
+  return uplinks.plainUplink ? uplinks.plainUplink(input, keepAlive) : undefined;
+}
+
+/** plain-downlink.ts's answer, or undefined. */
+function plainDownlinkOf(input: { data?: unknown }): EncodeOutput | undefined {
+  downlinks = downlinks || compiled(PLAIN_DOWNLINK);
+  return downlinks.plainDownlink ? downlinks.plainDownlink(input) : undefined;
+}
+
 export function decodeUplink(input: UplinkInput): UplinkOutput {
-  var data = plainKeepAlive(input);
-  return data !== undefined ? { data: data } : rest("decodeUplink")(input);
+  var data = plainKeepAlive(input) || plainUplink(input);
+  return data ? { data: data } : rest("decodeUplink")(input);
 }
 
 export function Decode(fPort: unknown, bytes: unknown, variables?: unknown): Fields {
-  return plainKeepAlive({ bytes: bytes, fPort: fPort }) || rest("Decode")(fPort, bytes, variables);
+  var input = { bytes: bytes, fPort: fPort };
+  return plainKeepAlive(input) || plainUplink(input) || rest("Decode")(fPort, bytes, variables);
 }
 
 export function Decoder(bytes: unknown, port: unknown): Fields {
-  return plainKeepAlive({ bytes: bytes, fPort: port }) || rest("Decoder")(bytes, port);
+  var input = { bytes: bytes, fPort: port };
+  return plainKeepAlive(input) || plainUplink(input) || rest("Decoder")(bytes, port);
 }
 
 export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
-  return rest("encodeDownlink")(input);
+  return plainDownlinkOf(input) || rest("encodeDownlink")(input);
 }
 
 export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): DecodeDownlinkOutput {
@@ -59,9 +91,11 @@ export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): Dec
 }
 
 export function Encode(fPort: unknown, obj: unknown, variables?: unknown): number[] {
-  return rest("Encode")(fPort, obj, variables);
+  var out = plainDownlinkOf({ data: obj });
+  return out ? out.bytes : rest("Encode")(fPort, obj, variables);
 }
 
 export function Encoder(obj: unknown, port?: unknown): number[] {
-  return rest("Encoder")(obj, port);
+  var out = plainDownlinkOf({ data: obj });
+  return out ? out.bytes : rest("Encoder")(obj, port);
 }
