@@ -1,4 +1,4 @@
-// npm run bench:codec [-- --vendor <file>] [--rounds N] — what the bundle costs where it runs, each figure beside
+// npm run bench:codec [-- --vendor <file>] [--previous <file>] [--rounds N] — what the bundle costs where it runs, each figure beside
 // the same figure measured in the same run for an empty script and for the plainest ES5 reader and writer:
 // - CPU time of one call, the way the network servers call a formatter: QuickJS as ChirpStack v4 does (a new
 //   runtime, the script evaluated inside ChirpStack's module wrapper), goja (The Things Stack) and otto
@@ -100,6 +100,9 @@ if (vendorFile) {
     "as goja and otto refuse it as published" : "vendor ES5: the vendor's codec as given (it parses as ES5)";
   scripts.push({ name: "vendor ES5", file: join(dir, "vendor.js"), source: vendor.source });
 }
+// --previous <file>: an earlier build of dist/formatter.js, timed beside this one.
+const previous = option("--previous");
+if (previous) scripts.push({ name: "previous", file: previous, source: readFileSync(previous, "utf8") });
 for (const s of scripts) if (s.file.startsWith(dir)) writeFileSync(s.file, s.source);
 
 // Every script must answer each call before its cost means anything.

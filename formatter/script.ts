@@ -27,19 +27,21 @@ declare var PLAIN_DOWNLINK: string;
 
 var codec: (Partial<EntryPoints> & { refused?: string }) | undefined;
 var failed: (...args: unknown[]) => never;
-var uplinks: { plainUplink?: (input: UplinkInput, keepAlive: KeepAliveReader) => Fields | undefined } | undefined;
-var downlinks: { plainDownlink?: (input: { data?: unknown }) => ReturnType<typeof plainDownlink> } | undefined;
+type Uplinks = { plainUplink?: (input: UplinkInput, keepAlive: KeepAliveReader) => Fields | undefined };
+type Downlinks = { plainDownlink?: (input: { data?: unknown }) => ReturnType<typeof plainDownlink> };
+var uplinks: Uplinks | undefined;
+var downlinks: Downlinks | undefined;
 
 /**
  * Runs `text`, which sets functions on the object it is given, and returns that object; an engine that refuses to
  * compile strings leaves it empty but for `refused`, the reason.
  */
-function compiled(text: string): Record<string, never> & { refused?: string } {
-  var into = {};
+function compiled<T>(text: string): T & { refused?: string } {
+  var into = {} as T & { refused?: string };
   try {
     Function("$exports", text)(into);
   } catch (e) {
-    into = { refused: String(e) };
+    into = { refused: String(e) } as T & { refused?: string };
   }
   return into;
 }
@@ -47,7 +49,7 @@ function compiled(text: string): Record<string, never> & { refused?: string } {
 /** The entry point `name` of the whole codec, compiled on the first call that needs it. */
 function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
   if (!codec) {
-    codec = compiled(CODEC);
+    codec = compiled<Partial<EntryPoints>>(CODEC);
     // An engine that refuses to compile strings: every call but the keep-alive's answers with the reason.
     var errors = [INTERNAL_ERROR + codec.refused];
     failed = function () { return { data: {}, bytes: [], errors: errors } as never; };
@@ -57,14 +59,14 @@ function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
 
 /** plain-uplink.ts's answer, or undefined. */
 function plainUplink(input: UplinkInput): Fields | undefined {
-  uplinks = uplinks || compiled(PLAIN_UPLINK);
-  return uplinks.plainUplink ? uplinks.plainUplink(input, keepAlive) : undefined;
+  var tier = uplinks = uplinks || compiled<Uplinks>(PLAIN_UPLINK);
+  return tier.plainUplink ? tier.plainUplink(input, keepAlive) : undefined;
 }
 
 /** plain-downlink.ts's answer, or undefined. */
 function plainDownlinkOf(input: { data?: unknown }): EncodeOutput | undefined {
-  downlinks = downlinks || compiled(PLAIN_DOWNLINK);
-  return downlinks.plainDownlink ? downlinks.plainDownlink(input) : undefined;
+  var tier = downlinks = downlinks || compiled<Downlinks>(PLAIN_DOWNLINK);
+  return tier.plainDownlink ? tier.plainDownlink(input) : undefined;
 }
 
 export function decodeUplink(input: UplinkInput): UplinkOutput {

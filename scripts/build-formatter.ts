@@ -90,7 +90,7 @@ async function buildLazy(name: keyof typeof LAZY): Promise<string> {
     define: table === undefined ? {} : { TABLE: JSON.stringify(table) },
     write: false,
   });
-  return withoutVoid(result.outputFiles[0].text.trim());
+  return withoutVoid(result.outputFiles![0].text.trim());
 }
 
 /** Writes dist/formatter.js and returns its size in bytes. */
@@ -110,7 +110,7 @@ export async function buildFormatter(): Promise<number> {
     banner: { js: `${header}\n${declarations}` },
     write: false,
   });
-  const script = withoutVoid(result.outputFiles[0].text);
+  const script = withoutVoid(result.outputFiles![0].text);
   const folded = constantExpressions(script);
   if (folded.length) throw new Error(`dist/formatter.js holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
   writeFileSync(FORMATTER_BUNDLE, script);
