@@ -25,7 +25,7 @@ export function plainDownlinkTable(): string {
 /**
  * What encodeDownlink gives when every key of `input.data` is one of the table's commands with a valid value,
  * at most 51 bytes in all: the bytes, fPort 1 and the warnings a value is worth. Otherwise undefined, and so for
- * whatever throws on the way.
+ * whatever throws on the way. Every byte of it is compiled on the call that needs it, so it is written short.
  */
 export function plainDownlink(input: { data?: unknown }, table: string): EncodeOutput | undefined {
   try {
@@ -34,24 +34,23 @@ export function plainDownlink(input: { data?: unknown }, table: string): EncodeO
     var warnings: string[] = [];
     if (typeof input !== "object" || typeof data !== "object" || !data || typeof data.length === "number") return undefined;
     for (var key in data) {
-      if (!hasOwn(data, key)) continue;
       var value = data[key];
       var start = table.indexOf("|" + key + ",");
-      if (start < 0) return undefined;
+      // [key, code] or [key, code, data byte] or [key, code, min, max]; a key holding "|" or "," is not the row's.
       var row = table.slice(start + 1, table.indexOf("|", start + 1)).split(",");
-      if (row[0] !== key) return undefined;
+      if (!hasOwn(data, key)) continue;
+      if (start < 0 || row[0] !== key || value === false) return undefined;
       bytes.push(+row[1]);
-      if (row.length < 4) {
-        // As the codec: any value but false asks (the vendor's examples send "").
-        if (value === false) return undefined;
+      if (!row[3]) {
+        // As the codec: a command without a value takes anything but false (the vendor's examples send "").
         if (row[2]) bytes.push(+row[2]);
-        continue;
+      } else {
+        if (typeof value !== "number" || value % 1 || !(value >= +row[2] && value <= +row[3])) return undefined;
+        if (+row[3] > 255) bytes.push(value >> 8);
+        bytes.push(value & 255);
+        var warning = valueWarning(key, value);
+        if (warning) warnings.push(warning);
       }
-      if (typeof value !== "number" || value % 1 || !(value >= +row[2] && value <= +row[3])) return undefined;
-      if (+row[3] > 255) bytes.push(value >> 8);
-      bytes.push(value & 255);
-      var warning = valueWarning(key, value);
-      if (warning) warnings.push(warning);
     }
     return bytes.length && bytes.length <= 51 ? withProblems({ bytes: bytes, fPort: 1 }, warnings) : undefined;
   } catch (e) {

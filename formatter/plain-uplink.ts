@@ -9,7 +9,7 @@ import { type Fields, RELAY_STATES, uplinkRows } from "./uplink-messages";
 export type KeepAliveReader = (b: Bytes, at: number, relayState: unknown) => Fields;
 
 /**
- * "|code,name,size|code,name,size,key,size,key,size…": the messages of the uplink table whose value is one
+ * "|code,name,size|code,name,size,key,size,key,size…|": the messages of the uplink table whose value is one
  * unsigned number (no layout) or an object of them (a layout of keys and sizes).
  */
 export function plainUplinkTable(): string {
@@ -25,41 +25,35 @@ export function plainUplinkTable(): string {
 /**
  * The `data` of an uplink made only of the table's messages and keep-alives (a relay byte 0 or 1), on fPort 2
  * or none, nothing cut short: what decodeUplink gives without warnings or errors. Otherwise undefined, and so
- * for whatever throws on the way: the whole codec then answers, naming the problem.
+ * for whatever throws on the way (a code not in the table among it): the whole codec then answers, naming
+ * the problem. Every byte of it is compiled on the call that needs it, so it is written short.
  */
 export function plainUplink(input: { bytes?: unknown; fPort?: unknown }, keepAlive: KeepAliveReader, table: string): Fields | undefined {
   try {
-    if (typeof input !== "object") return undefined;
     var b = input.bytes as Bytes;
     var n = b.length;
     var fPort = input.fPort;
-    // A length that is an integer 1..255 (a LoRaWAN payload is at most 242 bytes).
-    if (typeof b !== "object" || (n & 255) !== n || !n || (fPort !== 2 && fPort !== undefined)) return undefined;
-    for (var i = 0; i < n; i++) if (typeof b[i] !== "number" || (b[i] & 255) !== b[i]) return undefined;
     var data: Fields = {};
-    for (var at = 0; at < n; at += size) {
-      var code = b[at];
-      var size = 12;
-      if (code === 1) {
-        if (at + size > n || b[at + 11] > 1) return undefined;
+    // A length that is an integer 1..255 (a LoRaWAN payload is at most 242 bytes), every element a byte.
+    if (typeof input !== "object" || typeof b !== "object" || (n & 255) !== n || !n || (fPort !== 2 && fPort !== undefined)) return undefined;
+    for (var at = 0; at < n; at++) if ((b[at] & 255) !== b[at]) return undefined;
+    for (at = 0; at < n; at += size) {
+      if (b[at] === 1 && at + 12 <= n && b[at + 11] < 2) {
+        var size = 12;
         var fields = keepAlive(b, at + 1, RELAY_STATES[b[at + 11]]);
         for (var key in fields) data[key] = fields[key];
-        continue;
-      }
-      var start = table.indexOf("|" + code + ",");
-      if (start < 0) return undefined;
-      var row = table.slice(start + 1, table.indexOf("|", start + 1)).split(",");
-      size = 1 + +row[2];
-      if (+row[0] !== code || at + size > n) return undefined;
-      var value: unknown = row[2] === "2" ? (b[at + 1] << 8) | b[at + 2] : b[at + 1];
-      if (row.length > 3) {
-        var object: Fields = {};
-        for (var j = 3, from = at + 1; j < row.length; from += +row[j + 1], j += 2) {
-          object[row[j]] = row[j + 1] === "2" ? (b[from] << 8) | b[from + 1] : b[from];
+      } else {
+        // [name, size, key, size…]; a code not in the table has no [1] to split, and throws.
+        var row = table.split("|" + b[at] + ",")[1].split("|")[0].split(",");
+        size = 1 + +row[1];
+        if (at + size > n) return undefined;
+        var value: Fields | number = row[1] === "2" ? (b[at + 1] << 8) | b[at + 2] : b[at + 1];
+        if (row[2]) {
+          value = {};
+          for (var j = 2, from = at + 1; j < row.length; from += +row[j + 1], j += 2) value[row[j]] = row[j + 1] === "2" ? (b[from] << 8) | b[from + 1] : b[from];
         }
-        value = object;
+        data[row[0]] = value;
       }
-      data[row[1]] = value;
     }
     return data;
   } catch (e) {

@@ -9,13 +9,8 @@
 // object values, custom hex, decodeDownlink). Each tier answers as the whole codec does, or leaves the call to it.
 import { INTERNAL_ERROR } from "./bytes";
 import type { DecodeDownlinkOutput, EncodeOutput } from "./downlink";
-import type * as Codec from "./index";
-import type { plainDownlink } from "./plain-downlink";
-import type { KeepAliveReader } from "./plain-uplink";
 import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
-
-type EntryPoints = Pick<typeof Codec, "decodeUplink" | "encodeDownlink" | "decodeDownlink" | "Decode" | "Decoder" | "Encode" | "Encoder">;
 
 // Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
 /** The whole codec: every entry point. */
@@ -25,79 +20,58 @@ declare var PLAIN_UPLINK: string;
 /** plain-downlink.ts: plainDownlink(input), its table inside. */
 declare var PLAIN_DOWNLINK: string;
 
-var codec: (Partial<EntryPoints> & { refused?: string }) | undefined;
-var failed: (...args: unknown[]) => never;
-type Uplinks = { plainUplink?: (input: UplinkInput, keepAlive: KeepAliveReader) => Fields | undefined };
-type Downlinks = { plainDownlink?: (input: { data?: unknown }) => ReturnType<typeof plainDownlink> };
-var uplinks: Uplinks | undefined;
-var downlinks: Downlinks | undefined;
+// Each text once in the script (esbuild writes a defined value wherever it is named).
+var WHOLE = CODEC;
+var UPLINKS = PLAIN_UPLINK;
+var DOWNLINKS = PLAIN_DOWNLINK;
+
+// What the texts set: the whole codec's entry points, plainUplink and plainDownlink.
+var loaded: { [name: string]: (...args: never[]) => never } = {};
 
 /**
- * Runs `text`, which sets functions on the object it is given, and returns that object; an engine that refuses to
- * compile strings leaves it empty but for `refused`, the reason.
+ * The function `name` that `text` sets on `$exports`, compiled by the first call that needs it. Where the engine
+ * refuses to compile strings, a first tier answers undefined (the whole codec is asked next) and the whole
+ * codec (`whole`) answers with the reason as its error; only the keep-alive's straight path still decodes.
  */
-function compiled<T>(text: string): T & { refused?: string } {
-  var into = {} as T & { refused?: string };
-  try {
-    Function("$exports", text)(into);
-  } catch (e) {
-    into = { refused: String(e) } as T & { refused?: string };
+function lazy(text: string, name: string, whole?: boolean): (...args: never[]) => never {
+  if (!loaded[name]) {
+    try {
+      Function("$exports", text)(loaded);
+    } catch (e) {
+      var errors = [INTERNAL_ERROR + String(e)];
+      loaded[name] = function () { return (whole ? { data: {}, bytes: [], errors: errors } : undefined) as never; };
+    }
   }
-  return into;
-}
-
-/** The entry point `name` of the whole codec, compiled on the first call that needs it. */
-function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
-  if (!codec) {
-    codec = compiled<Partial<EntryPoints>>(CODEC);
-    // An engine that refuses to compile strings: every call but the keep-alive's answers with the reason.
-    var errors = [INTERNAL_ERROR + codec.refused];
-    failed = function () { return { data: {}, bytes: [], errors: errors } as never; };
-  }
-  return (codec[name] || failed) as EntryPoints[K];
-}
-
-/** plain-uplink.ts's answer, or undefined. */
-function plainUplink(input: UplinkInput): Fields | undefined {
-  var tier = uplinks = uplinks || compiled<Uplinks>(PLAIN_UPLINK);
-  return tier.plainUplink ? tier.plainUplink(input, keepAlive) : undefined;
-}
-
-/** plain-downlink.ts's answer, or undefined. */
-function plainDownlinkOf(input: { data?: unknown }): EncodeOutput | undefined {
-  var tier = downlinks = downlinks || compiled<Downlinks>(PLAIN_DOWNLINK);
-  return tier.plainDownlink ? tier.plainDownlink(input) : undefined;
+  return loaded[name];
 }
 
 export function decodeUplink(input: UplinkInput): UplinkOutput {
-  var data = plainKeepAlive(input) || plainUplink(input);
-  return data ? { data: data } : rest("decodeUplink")(input);
+  var data: Fields | undefined = plainKeepAlive(input) || lazy(UPLINKS, "plainUplink")(input as never, keepAlive as never);
+  return data ? { data: data } : lazy(WHOLE, "decodeUplink", true)(input as never);
 }
 
 export function Decode(fPort: unknown, bytes: unknown, variables?: unknown): Fields {
   var input = { bytes: bytes, fPort: fPort };
-  return plainKeepAlive(input) || plainUplink(input) || rest("Decode")(fPort, bytes, variables);
+  return plainKeepAlive(input) || lazy(UPLINKS, "plainUplink")(input as never, keepAlive as never) ||
+    lazy(WHOLE, "Decode", true)(fPort as never, bytes as never, variables as never);
 }
 
 export function Decoder(bytes: unknown, port: unknown): Fields {
-  var input = { bytes: bytes, fPort: port };
-  return plainKeepAlive(input) || plainUplink(input) || rest("Decoder")(bytes, port);
+  return Decode(port, bytes);
 }
 
 export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
-  return plainDownlinkOf(input) || rest("encodeDownlink")(input);
+  return lazy(DOWNLINKS, "plainDownlink")(input as never) || lazy(WHOLE, "encodeDownlink", true)(input as never);
 }
 
 export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): DecodeDownlinkOutput {
-  return rest("decodeDownlink")(input);
+  return lazy(WHOLE, "decodeDownlink", true)(input as never);
 }
 
-export function Encode(fPort: unknown, obj: unknown, variables?: unknown): number[] {
-  var out = plainDownlinkOf({ data: obj });
-  return out ? out.bytes : rest("Encode")(fPort, obj, variables);
+export function Encode(_fPort: unknown, obj: unknown, _variables?: unknown): number[] {
+  return encodeDownlink({ data: obj }).bytes;
 }
 
-export function Encoder(obj: unknown, port?: unknown): number[] {
-  var out = plainDownlinkOf({ data: obj });
-  return out ? out.bytes : rest("Encoder")(obj, port);
+export function Encoder(obj: unknown, _port?: unknown): number[] {
+  return encodeDownlink({ data: obj }).bytes;
 }

@@ -31,9 +31,9 @@ ${ENTRY_POINTS.map((name) => `${name} = _${name};`).join("\n")}`;
 
 /** The texts formatter/script.ts compiles on first need, each a script that sets functions on `$exports`. */
 const LAZY = {
-  /** The whole codec, every entry point. */
-  CODEC: `import { ${ENTRY_POINTS.join(", ")} } from "./formatter/index";
-${ENTRY_POINTS.map((name) => `$exports.${name} = ${name};`).join("\n")}`,
+  /** The whole codec: the entry points script.ts does not build on others (legacy.ts's Decoder, Encode, Encoder). */
+  CODEC: `import { decodeUplink, encodeDownlink, decodeDownlink, Decode } from "./formatter/index";
+$exports.decodeUplink = decodeUplink; $exports.encodeDownlink = encodeDownlink; $exports.decodeDownlink = decodeDownlink; $exports.Decode = Decode;`,
   PLAIN_UPLINK: `import { plainUplink } from "./formatter/plain-uplink";
 $exports.plainUplink = function (input, keepAlive) { return plainUplink(input, keepAlive, TABLE); };`,
   PLAIN_DOWNLINK: `import { plainDownlink } from "./formatter/plain-downlink";
