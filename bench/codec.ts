@@ -1,12 +1,17 @@
-// npm run bench:codec [-- --vendor <file>] — what the bundle costs where it runs, each figure beside the
-// same figure, measured in the same run, for an empty script and for the plainest ES5 keep-alive reader:
-// - QuickJS, ChirpStack v4 style: a new runtime, the script evaluated as ChirpStack wraps it, one uplink decoded
-//   (a lone keep-alive, and a response before its keep-alive: the call where the rest of the codec is compiled);
-// - goja (The Things Stack) and otto (ChirpStack v3): a fresh runtime per call that evaluates the script first;
-// - decodes per second in a bare vm context;
+// npm run bench:codec [-- --vendor <file>] [--previous <file>] [--rounds N] — what the bundle costs where it runs, each figure beside
+// the same figure measured in the same run for an empty script and for the plainest ES5 reader and writer:
+// - CPU time of one call, the way the network servers call a formatter: QuickJS as ChirpStack v4 does (a new
+//   runtime, the script evaluated inside ChirpStack's module wrapper), goja (The Things Stack) and otto
+//   (ChirpStack v3) with a fresh runtime that evaluates the script first; for four calls: (i) a keep-alive,
+//   (ii) a response + keep-alive, (iii) encodeDownlink {setKeepAlive: 15}, (iv) {setKeepAlive: 5}, which warns;
+// - keep-alive decodes per second in a bare vm context;
 // - the bundle's size.
-// --vendor <file>: also the vendor's decoder + encoder (not part of the project; fetch it from its public docs).
-// The machine is shared and noisy: runs are interleaved round by round, figures are medians, compare ratios.
+// --vendor <file>: also the vendor's decoder + TTN v3 encoder, one file (not part of the project: copy both from
+// MClimate's public docs). Its decoder's a0 case is ES2015 (let, template literals, shorthand properties), which
+// goja and otto refuse to parse; the bench rewrites those lines in ES5, as a user of those engines must, and says so.
+// The machine is shared and noisy: every round times every script and call once, figures are medians of the
+// rounds, compare within the run.
+import { parse } from "acorn";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,29 +19,31 @@ import vm from "node:vm";
 import { buildFormatter, BUDGET, FORMATTER_BUNDLE } from "../scripts/build-formatter";
 import { benchInGoEngines, GO_ENGINES, goEnginesMissing } from "../test/support/engines";
 import { hex } from "../test/support/hex";
-import { runInQuickJS } from "../test/support/runtimes";
+import { type EntryPoint, runInQuickJS } from "../test/support/runtimes";
 
 const KEEP_ALIVE = hex("01 1C 03 4A 24 18 05 D9 E7 19 52 01");
-const INPUT = { bytes: KEEP_ALIVE, fPort: 2 };
-/** The uplinks timed in each engine: nearly all are the first; the second (a response before its keep-alive,
- *  as the plug sends after a downlink) is where dist/formatter.js compiles the rest of its codec. */
-const UPLINKS: [string, typeof INPUT][] = [
-  ["decode a keep-alive", INPUT],
-  ["decode a response + keep-alive (12 0F 01 …)", { bytes: [0x12, 0x0f, ...KEEP_ALIVE], fPort: 2 }],
+
+interface Call { label: string; fn: EntryPoint; input: object }
+const CALLS: Call[] = [
+  { label: "(i) keep-alive", fn: "decodeUplink", input: { bytes: KEEP_ALIVE, fPort: 2 } },
+  { label: "(ii) response + keep-alive 120F01…", fn: "decodeUplink", input: { bytes: [0x12, 0x0f, ...KEEP_ALIVE], fPort: 2 } },
+  { label: "(iii) encode {setKeepAlive: 15}", fn: "encodeDownlink", input: { data: { setKeepAlive: 15 } } },
+  { label: "(iv) encode {setKeepAlive: 5}, warns", fn: "encodeDownlink", input: { data: { setKeepAlive: 5 } } },
 ];
 
-/** The least a keep-alive decoder can be: ES5, no table, no checks. */
+/** The least a keep-alive decoder and a downlink encoder can be: ES5, no table, no checks. */
 const REFERENCE = `function decodeUplink(input) {
-  var b = input.bytes;
-  var energy = b[2] * 16777216 + b[3] * 65536 + b[4] * 256 + b[5];
-  return { data: {
-    internalTemperature: b[1] > 128 ? 128 - b[1] : b[1] & 127,
-    energy_kWh: energy / 1000, energy_Wh: energy,
-    power_W: b[6] * 256 + b[7], acVoltage_V: b[8], acCurrent_mA: b[9] * 256 + b[10],
-    relayState: b[11] ? "ON" : "OFF"
-  } };
-}`;
-const EMPTY = "function decodeUplink(input) { return { data: {} }; }";
+  var b = input.bytes, o = b.length - 12, data = {};
+  if (o === 2 && b[0] === 18) data.keepAliveTime = b[1];
+  var energy = b[o + 2] * 16777216 + b[o + 3] * 65536 + b[o + 4] * 256 + b[o + 5];
+  data.internalTemperature = b[o + 1] > 128 ? 128 - b[o + 1] : b[o + 1] & 127;
+  data.energy_kWh = energy / 1000; data.energy_Wh = energy;
+  data.power_W = b[o + 6] * 256 + b[o + 7]; data.acVoltage_V = b[o + 8]; data.acCurrent_mA = b[o + 9] * 256 + b[o + 10];
+  data.relayState = b[o + 11] ? "ON" : "OFF";
+  return { data: data };
+}
+function encodeDownlink(input) { return { bytes: [2, input.data.setKeepAlive], fPort: 1 }; }`;
+const EMPTY = "function decodeUplink(input) { return { data: {} }; }\nfunction encodeDownlink(input) { return { bytes: [], fPort: 1 }; }";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -48,71 +55,109 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+const isES5 = (source: string) => {
+  try {
+    parse(source, { ecmaVersion: 5, sourceType: "script" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The vendor's codec as a user of goja or otto must write it: its decoder's a0 case declares with `let`, builds
+ * strings with template literals and an object with shorthand properties. Each becomes its ES5 spelling; what was
+ * rewritten is returned to be printed.
+ */
+function es5(source: string): { source: string; rewrites: string[] } {
+  const rewrites: string[] = [];
+  const count = (what: string, re: RegExp, to: (...m: string[]) => string) => {
+    let n = 0;
+    source = source.replace(re, (...m: string[]) => { n++; return to(...m); });
+    if (n) rewrites.push(`${n} ${what}`);
+  };
+  count("let → var", /\blet\s/g, () => "var ");
+  count("template literals → string concatenation", /`((?:\$\{[^}`]+\})+)`/g, (_, parts: string) =>
+    `("" + ${[...parts.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]).join(" + ")})`);
+  count("shorthand properties → name: name", /\{\s*(\w+(?:\s*,\s*\w+)+)\s*\}/g, (_, names: string) =>
+    `{ ${names.split(/\s*,\s*/).map((n) => `${n}: ${n}`).join(", ")} }`);
+  if (!isES5(source)) throw new Error("the vendor's file does not parse as ES5 even after the rewrite of its a0 case");
+  return { source, rewrites };
+}
+
 const bundleSize = await buildFormatter();
 const dir = mkdtempSync(join(tmpdir(), "bench-codec-"));
 const scripts: { name: string; file: string; source: string }[] = [
   { name: "empty script", file: join(dir, "empty.js"), source: EMPTY },
-  { name: "reference reader", file: join(dir, "reference.js"), source: REFERENCE },
-  { name: "dist/formatter.js", file: FORMATTER_BUNDLE, source: readFileSync(FORMATTER_BUNDLE, "utf8") },
+  { name: "reference", file: join(dir, "reference.js"), source: REFERENCE },
+  { name: "ours", file: FORMATTER_BUNDLE, source: readFileSync(FORMATTER_BUNDLE, "utf8") },
 ];
-const vendor = option("--vendor");
-if (vendor) scripts.push({ name: "vendor", file: vendor, source: readFileSync(vendor, "utf8") });
+const vendorFile = option("--vendor");
+let vendorNote = "no --vendor file given: compare with the reference reader";
+if (vendorFile) {
+  const vendor = es5(readFileSync(vendorFile, "utf8"));
+  vendorNote = vendor.rewrites.length ? `vendor ES5: the vendor's codec with its a0 case rewritten in ES5 (${vendor.rewrites.join(", ")}), ` +
+    "as goja and otto refuse it as published" : "vendor ES5: the vendor's codec as given (it parses as ES5)";
+  scripts.push({ name: "vendor ES5", file: join(dir, "vendor.js"), source: vendor.source });
+}
+// --previous <file>: an earlier build of dist/formatter.js, timed beside this one.
+const previous = option("--previous");
+if (previous) scripts.push({ name: "previous", file: previous, source: readFileSync(previous, "utf8") });
 for (const s of scripts) if (s.file.startsWith(dir)) writeFileSync(s.file, s.source);
 
-// Every script must decode the keep-alive before its cost means anything.
-for (const s of scripts) {
-  const out = (await runInQuickJS(s.source, "decodeUplink", INPUT)) as { data: Record<string, unknown> };
-  if (s.source !== EMPTY && out.data.power_W !== 1497) throw new Error(`${s.name} does not decode the keep-alive: ${JSON.stringify(out)}`);
-}
-
-const ms = (n: number) => `${n.toFixed(3)} ms`;
-const rate = (n: number) => `${(n / 1e6).toFixed(2)} M/s`;
-
-function table(title: string, unit: (n: number) => string, values: Map<string, number>, better: "lower" | "higher"): void {
-  console.log(`\n${title}`);
-  const empty = values.get("empty script") as number;
-  const reference = values.get("reference reader") as number;
-  for (const [name, value] of values) {
-    const vsEmpty = better === "lower" ? `+${ms(value - empty)} over empty` : `${(value / empty).toFixed(2)}× empty`;
-    console.log(`  ${name.padEnd(20)} ${unit(value).padStart(12)}   ${vsEmpty.padEnd(24)} ${(value / reference).toFixed(2)}× reference`);
+// Every script must answer each call before its cost means anything.
+for (const s of scripts.filter((s) => s.source !== EMPTY)) {
+  for (const call of CALLS) {
+    const out = (await runInQuickJS(s.source, call.fn, call.input)) as { data?: { power_W?: number }; bytes?: number[] };
+    const right = call.fn === "decodeUplink" ? out.data?.power_W === 1497 : out.bytes?.[1] === (call.input as { data: { setKeepAlive: number } }).data.setKeepAlive;
+    if (!right) throw new Error(`${s.name} does not answer ${call.label}: ${JSON.stringify(out)}`);
   }
 }
 
-// QuickJS, ChirpStack v4 style, rounds interleaved so that every script sees the same noise.
-const QUICKJS_ROUNDS = 300;
-for (const [what, input] of UPLINKS) {
-  const quickjs = new Map<string, number[]>(scripts.map((s) => [s.name, []]));
-  for (let round = 0; round < QUICKJS_ROUNDS; round++) {
-    for (const s of scripts) {
-      const start = performance.now();
-      await runInQuickJS(s.source, "decodeUplink", input);
-      quickjs.get(s.name)!.push(performance.now() - start);
-    }
-  }
-  table(`QuickJS, one ChirpStack v4 call (new runtime, evaluate the wrapped module, ${what}), median of ${QUICKJS_ROUNDS}`,
-    ms, new Map([...quickjs].map(([name, times]) => [name, median(times)])), "lower");
-}
-
-// goja and otto, a fresh runtime per call, as The Things Stack and ChirpStack v3 run a formatter.
+const ROUNDS = Number(option("--rounds") ?? 15);
+/** Calls per round and cell: QuickJS timed one by one, the Go engines as the median of a batch. */
+const QUICKJS_CALLS = 8;
+const GO_CALLS = 8;
 const missing = goEnginesMissing();
-if (missing) console.log(`\ngoja and otto: skipped, ${missing}`);
-else {
-  const GO_ROUNDS = 5;
-  for (const [what, input] of UPLINKS) {
-    const go = new Map<string, number[]>();
-    for (let round = 0; round < GO_ROUNDS; round++) {
-      for (const s of scripts) {
-        const medians = benchInGoEngines(s.file, { fn: "decodeUplink", args: [input] }, 40);
-        for (const engine of GO_ENGINES) {
-          const key = `${engine}\u0000${s.name}`;
-          go.set(key, [...(go.get(key) ?? []), medians[engine]]);
-        }
+const engines = ["QuickJS", ...(missing ? [] : GO_ENGINES)];
+const key = (engine: string, call: Call, script: string) => `${engine}\u0000${call.label}\u0000${script}`;
+const samples = new Map<string, number[]>();
+const add = (k: string, v: number) => samples.set(k, [...(samples.get(k) ?? []), v]);
+
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const call of CALLS) {
+    for (const s of scripts) {
+      const times: number[] = [];
+      for (let i = 0; i < QUICKJS_CALLS; i++) {
+        const start = cpuMs();
+        await runInQuickJS(s.source, call.fn, call.input);
+        times.push(cpuMs() - start);
+      }
+      add(key("QuickJS", call, s.name), median(times));
+      if (!missing) {
+        const medians = benchInGoEngines(s.file, { fn: call.fn, args: [call.input] }, GO_CALLS);
+        for (const engine of GO_ENGINES) add(key(engine, call, s.name), medians[engine]);
       }
     }
-    for (const engine of GO_ENGINES) {
-      table(`${engine}, one call in a fresh runtime (evaluate the script, ${what}), median of ${GO_ROUNDS} × 40`,
-        ms, new Map(scripts.map((s) => [s.name, median(go.get(`${engine}\u0000${s.name}`)!)])), "lower");
-    }
+  }
+  process.stderr.write(`\rround ${round + 1}/${ROUNDS}`);
+}
+process.stderr.write("\n");
+
+console.log(`CPU milliseconds per call, each in a fresh runtime (QuickJS: ChirpStack v4's module wrapper; goja, otto: ` +
+  `evaluate the script, then call), median of ${ROUNDS} interleaved rounds (each the median of ${QUICKJS_CALLS} calls)`);
+if (missing) console.log(`goja and otto: skipped, ${missing}`);
+console.log(vendorNote);
+const names = scripts.map((s) => s.name);
+const hasVendor = names.includes("vendor ES5");
+for (const engine of engines) {
+  console.log(`\n${engine.padEnd(40)}${names.map((n) => n.padStart(14)).join("")}${hasVendor ? "  ours/vendor" : "  ours/reference"}`);
+  for (const call of CALLS) {
+    const cells = names.map((n) => median(samples.get(key(engine, call, n))!));
+    const ours = cells[names.indexOf("ours")];
+    const against = cells[names.indexOf(hasVendor ? "vendor ES5" : "reference")];
+    console.log(`  ${call.label.padEnd(38)}${cells.map((v) => v.toFixed(3).padStart(14)).join("")}${(ours / against).toFixed(2).padStart(13)}`);
   }
 }
 
@@ -124,18 +169,18 @@ const contexts = scripts.map((s) => {
     function __loop(n) { var out; for (var i = 0; i < n; i++) out = decodeUplink(__input); return out; }`, context);
   return { name: s.name, loop: vm.runInContext("__loop", context) as (n: number) => unknown };
 });
-const CALLS = 200_000;
-for (const c of contexts) c.loop(CALLS); // warm up the JIT
+const VM_CALLS = 200_000;
+for (const c of contexts) c.loop(VM_CALLS); // warm up the JIT
 const rates = new Map<string, number[]>(contexts.map((c) => [c.name, []]));
 for (let round = 0; round < 7; round++) {
   for (const c of contexts) {
     const start = performance.now();
-    c.loop(CALLS);
-    rates.get(c.name)!.push(CALLS / ((performance.now() - start) / 1000));
+    c.loop(VM_CALLS);
+    rates.get(c.name)!.push(VM_CALLS / ((performance.now() - start) / 1000));
   }
 }
-table("vm context, keep-alive decodes per second (median of 7 rounds of 200,000)", rate,
-  new Map([...rates].map(([name, values]) => [name, median(values)])), "higher");
+console.log(`\nvm context, keep-alive decodes per second (median of 7 rounds of 200,000): ` +
+  [...rates].map(([name, values]) => `${name} ${(median(values) / 1e6).toFixed(2)} M/s`).join(", "));
 
 console.log(`\nsizes: dist/formatter.js ${bundleSize} bytes (budget ${BUDGET}, TTS limit 40960)` +
-  (vendor ? `, vendor ${statSync(vendor).size} bytes` : ""));
+  (vendorFile ? `, vendor ${statSync(vendorFile).size} bytes` : ""));

@@ -69,15 +69,13 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function inputBytesProblem(input: unknown): string {
   var bytes = isObject(input) ? input.bytes : undefined;
   var n = isObject(bytes) ? bytes.length : undefined;
-  var i = -1;
+  var array = typeof n === "number";
   var v: unknown = bytes;
-  if (typeof n === "number") {
-    for (i = 0; i < n; i++) {
-      v = (bytes as ArrayLike<unknown>)[i];
-      if (!isByte(v)) break;
-    }
+  for (var i = 0; array && i < (n as number); i++) {
+    v = (bytes as ArrayLike<unknown>)[i];
+    if (!isByte(v)) break;
   }
-  return i === n ? "" : "input.bytes" + (i < 0 ? " must be an array of numbers" : "[" + i + "] must be an integer") + " 0..255, got " + describe(v);
+  return array && i === n ? "" : "input.bytes" + (array ? "[" + i + "] must be an integer" : " must be an array of numbers") + " 0..255, got " + describe(v);
 }
 
 /** A short, safe rendering of any value for error messages. */

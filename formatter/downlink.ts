@@ -64,11 +64,15 @@ function encodeCommand(command: CommandRow, value: unknown, out: number[], warni
   if (command[C.data]) bytes.push(command[C.data] as number);
   if (errors.length > before) return;
   out.push.apply(out, bytes);
+  var warning = valueWarning(key, raw!);
+  if (warning) warnings.push(warning);
+}
+
+/** What is worth a warning in a command's valid value, or "". */
+export function valueWarning(key: string, raw: number): string {
   // The keep-alive period sets the plug's airtime (16aspm-protocol.md: 10 minutes or more is recommended).
-  if (key === "setKeepAlive" && raw! < 10) {
-    warnings.push(key + ": " + (raw! < 3 ? "below 3 minutes the device sends only when the duty cycle allows; 10 or more" : "10 minutes or more") +
-      " is recommended" + (raw! < 3 ? "" : " for the duty cycle"));
-  }
+  return key === "setKeepAlive" && raw < 10 ? key + ": " + (raw < 3 ? "below 3 minutes the device sends only when the duty cycle allows; 10 or more" : "10 minutes or more") +
+    " is recommended" + (raw < 3 ? "" : " for the duty cycle") : "";
 }
 
 /** TTS v3 / ChirpStack v4 entry point: `input.data` → bytes, keys encoded in the order given. */

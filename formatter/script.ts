@@ -1,67 +1,77 @@
 // The top of dist/formatter.js: what a network server compiles on every call. ChirpStack v4 evaluates the
 // pasted script in a new QuickJS runtime for each uplink, TTS and ChirpStack v3 do the same in goja and otto,
-// and these engines compile every function of a script before running any: compiling the whole codec was most
-// of what a call cost (npm run bench:codec). So the script compiles only the keep-alive's straight path. The
-// rest of the codec, the same formatter/*.ts built on its own, travels as packed text (a string literal costs
-// a scan; scripts/pack.ts keeps it in the budget) and is compiled by Function() on the first call that needs
-// it: any uplink but a plain keep-alive, any downlink.
+// and these engines compile every function of a script before running any: compiling code costs a call 0.14 to
+// 0.25 ms a KB, carrying a string literal about 0.02 (npm run bench:codec). So the script compiles only the
+// keep-alive's straight path and one-line entry points. The rest travels as text, compiled by Function() on the
+// first call that needs it, in two tiers: per direction, a small reader or writer of the common calls
+// (plain-uplink.ts: responses before a keep-alive; plain-downlink.ts: GETs, actions, SETs of one number), and
+// the whole codec, formatter/*.ts built on its own, for everything else (warnings a reading is worth, errors,
+// object values, custom hex, decodeDownlink). Each tier answers as the whole codec does, or leaves the call to it.
 import { INTERNAL_ERROR } from "./bytes";
 import type { DecodeDownlinkOutput, EncodeOutput } from "./downlink";
-import type * as Codec from "./index";
-import type { Fields } from "./uplink-messages";
-import { unpack } from "./unpack";
+import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
 
-type EntryPoints = Pick<typeof Codec, "decodeUplink" | "encodeDownlink" | "decodeDownlink" | "Decode" | "Decoder" | "Encode" | "Encoder">;
+// Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
+/** The whole codec: every entry point. */
+declare var CODEC: string;
+/** plain-uplink.ts: plainUplink(input, keepAlive), its table inside. */
+declare var PLAIN_UPLINK: string;
+/** plain-downlink.ts: plainDownlink(input), its table inside. */
+declare var PLAIN_DOWNLINK: string;
 
-// Put here by scripts/build-formatter.ts: the rest of the codec, a script that sets every entry point on the
-// object `$exports`, packed (scripts/pack.ts) into text and a word table.
-declare var PACKED_CODEC: string;
-declare var PACKED_WORDS: string;
+// Each text once in the script (esbuild writes a defined value wherever it is named).
+var WHOLE = CODEC;
+var UPLINKS = PLAIN_UPLINK;
+var DOWNLINKS = PLAIN_DOWNLINK;
 
-var codec: Partial<EntryPoints> | undefined;
-var failed: (...args: unknown[]) => never;
+// What the texts set: the whole codec's entry points, plainUplink and plainDownlink.
+var loaded: { [name: string]: (...args: never[]) => never } = {};
 
-/** The entry point `name` of the whole codec, compiled on the first call that needs it. */
-function rest<K extends keyof EntryPoints>(name: K): EntryPoints[K] {
-  if (!codec) {
-    codec = {};
+/**
+ * The function `name` that `text` sets on `$exports`, compiled by the first call that needs it. Where the engine
+ * refuses to compile strings, a first tier answers undefined (the whole codec is asked next) and the whole
+ * codec (`whole`) answers with the reason as its error; only the keep-alive's straight path still decodes.
+ */
+function lazy(text: string, name: string, whole?: boolean): (...args: never[]) => never {
+  if (!loaded[name]) {
     try {
-      Function("$exports", unpack(PACKED_CODEC, PACKED_WORDS))(codec);
+      Function("$exports", text)(loaded);
     } catch (e) {
-      // An engine that refuses to compile strings: every call but the keep-alive's answers with the reason.
       var errors = [INTERNAL_ERROR + String(e)];
-      failed = function () { return { data: {}, bytes: [], errors: errors } as never; };
+      loaded[name] = function () { return (whole ? { data: {}, bytes: [], errors: errors } : undefined) as never; };
     }
   }
-  return (codec[name] || failed) as EntryPoints[K];
+  return loaded[name];
 }
 
 export function decodeUplink(input: UplinkInput): UplinkOutput {
-  var data = plainKeepAlive(input);
-  return data !== undefined ? { data: data } : rest("decodeUplink")(input);
+  var data: Fields | undefined = plainKeepAlive(input) || lazy(UPLINKS, "plainUplink")(input as never, keepAlive as never);
+  return data ? { data: data } : lazy(WHOLE, "decodeUplink", true)(input as never);
 }
 
 export function Decode(fPort: unknown, bytes: unknown, variables?: unknown): Fields {
-  return plainKeepAlive({ bytes: bytes, fPort: fPort }) || rest("Decode")(fPort, bytes, variables);
+  var input = { bytes: bytes, fPort: fPort };
+  return plainKeepAlive(input) || lazy(UPLINKS, "plainUplink")(input as never, keepAlive as never) ||
+    lazy(WHOLE, "Decode", true)(fPort as never, bytes as never, variables as never);
 }
 
 export function Decoder(bytes: unknown, port: unknown): Fields {
-  return plainKeepAlive({ bytes: bytes, fPort: port }) || rest("Decoder")(bytes, port);
+  return Decode(port, bytes);
 }
 
 export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
-  return rest("encodeDownlink")(input);
+  return lazy(DOWNLINKS, "plainDownlink")(input as never) || lazy(WHOLE, "encodeDownlink", true)(input as never);
 }
 
 export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): DecodeDownlinkOutput {
-  return rest("decodeDownlink")(input);
+  return lazy(WHOLE, "decodeDownlink", true)(input as never);
 }
 
-export function Encode(fPort: unknown, obj: unknown, variables?: unknown): number[] {
-  return rest("Encode")(fPort, obj, variables);
+export function Encode(_fPort: unknown, obj: unknown, _variables?: unknown): number[] {
+  return encodeDownlink({ data: obj }).bytes;
 }
 
-export function Encoder(obj: unknown, port?: unknown): number[] {
-  return rest("Encoder")(obj, port);
+export function Encoder(obj: unknown, _port?: unknown): number[] {
+  return encodeDownlink({ data: obj }).bytes;
 }

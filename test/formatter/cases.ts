@@ -4,9 +4,17 @@ import fc from "fast-check";
 import * as codec from "../../formatter/index";
 import { hex } from "../support/hex";
 import type { EntryPoint } from "../support/runtimes";
+import { nearPlainDownlink, nearPlainUplink } from "./near-tiers";
 import { COMMANDS, KEEP_ALIVE, RESPONSES } from "./vectors";
 
 const byte = fc.integer({ min: 0, max: 255 });
+
+/** Inputs at the edges of the first tiers, as JSON carries them (an engine gets each as a literal, where a
+ *  "__proto__" key would set the prototype instead). */
+function nearTiers(arbitrary: fc.Arbitrary<unknown>, seed: number): unknown[] {
+  return fc.sample(arbitrary, { numRuns: 150, seed }).map((x) => JSON.stringify(x)).filter((text) => !text.includes("__proto__"))
+    .map((text) => JSON.parse(text) as unknown);
+}
 const uplinkInputs: unknown[] = [
   ...RESPONSES.map(([payload]) => ({ bytes: hex(payload + " " + KEEP_ALIVE), fPort: 2 })),
   ...RESPONSES.map(([payload]) => ({ bytes: hex(payload), fPort: 2 })),
@@ -25,6 +33,7 @@ const uplinkInputs: unknown[] = [
     ).map((parts) => ({ bytes: parts.flat(), fPort: 2 })),
     { numRuns: 60, seed: 17 },
   ),
+  ...nearTiers(nearPlainUplink, 26),
 ];
 const encodeInputs: unknown[] = [
   ...COMMANDS.map(([data]) => ({ data })),
@@ -38,6 +47,7 @@ const encodeInputs: unknown[] = [
     fc.dictionary(fc.constantFrom(...codec.DOWNLINK_COMMANDS.map((c) => c.key)), fc.oneof(fc.boolean(), fc.integer({ min: -5, max: 400 })), { maxKeys: 5 }).map((data) => ({ data })),
     { numRuns: 80, seed: 18 },
   ),
+  ...nearTiers(nearPlainDownlink, 27),
 ];
 const decodeDownlinkInputs: unknown[] = [
   ...COMMANDS.map(([, bytes]) => ({ bytes: hex(bytes), fPort: 1 })),

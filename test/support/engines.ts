@@ -69,7 +69,7 @@ export function runInGoEngines(scriptFile: string, calls: EngineCall[], engines:
   return results;
 }
 
-/** Median milliseconds of one call (fresh runtime, evaluate `scriptFile`, call), over `repeat` calls. */
+/** Median CPU milliseconds of one call (fresh runtime, evaluate `scriptFile`, call), over `repeat` calls. */
 export function benchInGoEngines(scriptFile: string, call: EngineCall, repeat: number, engines: GoEngine[] = GO_ENGINES): Record<GoEngine, number> {
   const answer = request({ mode: "bench", script: scriptFile, engines, calls: [call], repeat });
   const medians = {} as Record<GoEngine, number>;
