@@ -31,7 +31,7 @@ export async function failureBudget(app: FastifyInstance, perMinute: number): Pr
   return async (request, reply) => {
     const result = await limit(request);
     if (result.isAllowed || !result.isExceeded) return null;
-    return reply.code(429).header("retry-after", result.ttlInSeconds).send({
+    return reply.code(429).header("retry-after", result.ttlInSeconds).header("connection", "close").send({
       statusCode: 429,
       error: "Too Many Requests",
       message: `too many requests without a valid token from this address; retry in ${result.ttlInSeconds} s`,
