@@ -1,8 +1,10 @@
 // The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
 // signed in with an api token); health and metrics; one batching writer.
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { bearerAuth, bearerToken } from "./auth/bearer";
+import { bearerAuth, bearerToken, failureBudget } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
 import type { RetryPolicy } from "./downlinks/sender";
@@ -11,6 +13,7 @@ import { type TtsSettings, TtsRoute } from "./downlinks/tts";
 import type { AirtimePolicy } from "./keepalive/policy";
 import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
 import type { Received } from "./ingest/records";
+import { nestingError } from "./ingest/schema-common";
 import { createMetrics, type Metrics } from "./metrics";
 import { consoleRoutes } from "./console/routes";
 import { securityHeaders } from "./console/security-headers";
@@ -35,6 +38,10 @@ export interface AppOptions {
   /** Api tokens: /api only; none → every /api call is refused. */
   apiTokens?: string[];
   bodyLimit?: number;
+  /** How long a request's headers may take to arrive; then 408 and the connection closed. 10 s by default. */
+  headersTimeoutMs?: number;
+  /** How long a whole request (headers and body) may take to arrive; then 408 and the connection closed. 30 s by default. */
+  bodyTimeoutMs?: number;
   batchMax?: number;
   /**
    * Transactions in flight at once; 1 by default. One writer makes the largest batches, and the cost of a
@@ -111,8 +118,37 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
   );
 }
 
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request: a request that did not arrive
+ * within the time limits (408), headers too large (431), bytes that are not HTTP (400); then closes.
+ */
+function clientErrorHandler(headersTimeoutMs: number, bodyTimeoutMs: number) {
+  return (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === "ECONNRESET" || socket.destroyed) return;
+    const [status, message] = error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, `the request did not arrive in time: its headers must arrive within ${headersTimeoutMs} ms (HEADERS_TIMEOUT_MS), all of it within ${bodyTimeoutMs} ms (BODY_TIMEOUT_MS)`]
+      : error.code === "HPE_HEADER_OVERFLOW" ? [431, "the request's headers are larger than 16 KiB"] : [400, `the request is not valid HTTP/1.1 (${error.code ?? error.message})`];
+    const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
+
+/** Whether a path is a network server's (/ttn, /chirpstack), whose bodies may be protobuf. */
+const ingestPath = (url: string) => /^\/(ttn|chirpstack)(\?|\/|$)/.test(url);
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   const app = Fastify({
+    // No client holds a connection for long: headers and the whole request arrive within their limits, or
+    // 408. Node looks for late requests every connectionsCheckingInterval (30 s by default, which alone would
+    // let a slow body stay twice the limit): a quarter of the shorter limit, at most a second.
+    requestTimeout: bodyTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4))) },
+    clientErrorHandler: clientErrorHandler(headersTimeoutMs, bodyTimeoutMs),
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
     logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
@@ -134,7 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return reply.code(415).send({
         statusCode: 415,
         error: "Unsupported Media Type",
-        message: `${type ? `Content-Type ${JSON.stringify(type)}` : "a body without Content-Type"} is not accepted: send application/json, or application/octet-stream for ChirpStack protobuf`,
+        message: `${type ? `Content-Type ${JSON.stringify(type)}` : "a body without Content-Type"} is not accepted: send ${ingestPath(request.url) ? "application/json, or application/octet-stream for ChirpStack protobuf" : "application/json"}`,
       });
     }
     if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, "request failed");
@@ -168,14 +204,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
   await app.register(formatterRoute);
-  const unauthenticatedPerMinute = options.unauthenticatedPerMinute ?? 60;
+  // One budget of failed attempts per address, whichever door they knock on (/ttn, /chirpstack, /api, /session).
+  const limited = await failureBudget(app, options.unauthenticatedPerMinute ?? 60);
   // Webhook tokens only on the ingest paths, api tokens only under /api: a network server's credentials
   // must not be able to switch plugs (contract §4).
   const ingestToken = tokenMatcher(options.tokens);
   await app.register(async (ingestScope) => {
     await bearerAuth(ingestScope, {
       authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
-      unauthenticatedPerMinute, realm: "16aspm-webhook",
+      limited, realm: "16aspm-webhook",
+    });
+    // Before the schema check and everything else that walks a body recursively.
+    ingestScope.addHook("preValidation", async (request, reply) => {
+      const tooDeep = nestingError(request.body);
+      if (tooDeep) return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: tooDeep });
     });
     await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });
@@ -185,9 +227,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (browserScope) => {
     await securityHeaders(browserScope);
     await registerSessions(browserScope);
-    await browserScope.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute, downlinks, keepalive });
+    await browserScope.register(apiRoutes, { prefix: "/api", db: options.db, apiTokens: options.apiTokens ?? [], limited, downlinks, keepalive });
     // The console signs in with an api token; its pages then call /api with the session.
-    await browserScope.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], unauthenticatedPerMinute });
+    await browserScope.register(sessionRoutes, { apiTokens: options.apiTokens ?? [], limited });
     await browserScope.register(consoleRoutes);
   });
   return app;

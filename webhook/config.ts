@@ -15,6 +15,10 @@ export interface Config {
   /** Configured api tokens (/api, the console); undefined → one is generated and kept in dataDir. */
   apiTokens: string[] | undefined;
   bodyLimit: number;
+  /** How long a request's headers may take to arrive. */
+  headersTimeoutMs: number;
+  /** How long a whole request, headers and body, may take to arrive. */
+  bodyTimeoutMs: number;
   batchMax: number;
   /** Transactions in flight at once. */
   writeConcurrency: number;
@@ -109,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const apiTokens = tokenList(env, "API_TOKENS");
   const shared = tokens?.find((t) => apiTokens?.includes(t));
   if (shared !== undefined) throw new Error("API_TOKENS and WEBHOOK_TOKENS share a token: a network server's credentials must not be able to switch plugs");
+  const headersTimeoutMs = integer(env, "HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+  const bodyTimeoutMs = integer(env, "BODY_TIMEOUT_MS", 30_000, 100, 600_000);
+  if (headersTimeoutMs > bodyTimeoutMs) throw new Error(`HEADERS_TIMEOUT_MS=${headersTimeoutMs} is longer than BODY_TIMEOUT_MS=${bodyTimeoutMs}, which bounds the whole request, headers included`);
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
@@ -117,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     tokens,
     apiTokens,
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+    headersTimeoutMs,
+    bodyTimeoutMs,
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
     trustProxy: trustProxy(env),
     writeConcurrency: integer(env, "WRITE_CONCURRENCY", 1, 1, 64),

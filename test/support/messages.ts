@@ -1,12 +1,15 @@
 // Network-server bodies as TTS and ChirpStack send them (shapes from network-servers.md).
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
+import common from "@chirpstack/chirpstack-api/common/common_pb.js";
 import gw from "@chirpstack/chirpstack-api/gw/gw_pb.js";
+import durationPb from "google-protobuf/google/protobuf/duration_pb.js";
 import structPb from "google-protobuf/google/protobuf/struct_pb.js";
 import timestampPb from "google-protobuf/google/protobuf/timestamp_pb.js";
 
 // CommonJS modules: their classes come off the default export under Node's ESM loader.
 const { Struct } = structPb;
 const { Timestamp } = timestampPb;
+const { Duration } = durationPb;
 
 export const TOKEN = "test-token-0123456789abcdef";
 /** An api token (/api only), never a webhook token. */
@@ -124,4 +127,58 @@ export function chirpstackJoinProtobuf(devEui: string, id: string): Uint8Array {
   event.setDeviceInfo(deviceInfo(devEui, "plug-garage"));
   event.setDevAddr("01ab23ce");
   return event.serializeBinary();
+}
+
+/**
+ * A ChirpStack event of each kind it sends in protobuf, built with its API package, with a field in each
+ * message they carry (maps, Location, DownlinkTxInfo with its timing), so mutations of it reach them all.
+ */
+export function chirpstackEventProtobuf(event: "up" | "join" | "ack" | "txack" | "log" | "status" | "location", devEui: string, id: string): Uint8Array {
+  if (event === "up") return chirpstackUplinkProtobuf({ devEui, id, data: KEEP_ALIVE_B64, object: { keepAliveTime: 10, list: [1, "a", { b: null }] } });
+  if (event === "join") return chirpstackJoinProtobuf(devEui, id);
+  const info = deviceInfo(devEui, "plug-garage");
+  info.getTagsMap().set("room", "garage");
+  const time = timestamp("2026-11-21T10:00:00Z", 0);
+  if (event === "ack") {
+    const m = new integration.AckEvent();
+    m.setDeduplicationId(id); m.setTime(time); m.setDeviceInfo(info); m.setQueueItemId("q1"); m.setAcknowledged(true); m.setFCntDown(7);
+    return m.serializeBinary();
+  }
+  if (event === "txack") {
+    const m = new integration.TxAckEvent();
+    m.setDownlinkId(42); m.setTime(time); m.setDeviceInfo(info); m.setQueueItemId("q1"); m.setFCntDown(7); m.setGatewayId("0016c001f153a14c");
+    const tx = new gw.DownlinkTxInfo();
+    tx.setFrequency(869525000);
+    const modulation = new gw.Modulation();
+    const lora = new gw.LoraModulationInfo();
+    lora.setSpreadingFactor(9); lora.setBandwidth(125000);
+    modulation.setLora(lora);
+    tx.setModulation(modulation);
+    const timing = new gw.Timing();
+    const delay = new gw.DelayTimingInfo();
+    const d = new Duration();
+    d.setSeconds(1);
+    delay.setDelay(d);
+    timing.setDelay(delay);
+    tx.setTiming(timing);
+    m.setTxInfo(tx);
+    return m.serializeBinary();
+  }
+  if (event === "log") {
+    const m = new integration.LogEvent();
+    m.setTime(time); m.setDeviceInfo(info); m.setLevel(integration.LogLevel.ERROR); m.setCode(integration.LogCode.UPLINK_CODEC); m.setDescription("codec error");
+    m.getContextMap().set("deduplication_id", id);
+    return m.serializeBinary();
+  }
+  if (event === "status") {
+    const m = new integration.StatusEvent();
+    m.setDeduplicationId(id); m.setTime(time); m.setDeviceInfo(info); m.setMargin(7); m.setBatteryLevel(90.5);
+    return m.serializeBinary();
+  }
+  const m = new integration.LocationEvent();
+  m.setDeduplicationId(id); m.setTime(time); m.setDeviceInfo(info);
+  const location = new common.Location();
+  location.setLatitude(52.1); location.setLongitude(4.3); location.setAltitude(3); location.setSource(common.LocationSource.GEO_RESOLVER_TDOA);
+  m.setLocation(location);
+  return m.serializeBinary();
 }

@@ -37,7 +37,8 @@ const body = (value: unknown) => JSON.stringify(value);
 const CORPUS: [string, string, Record<string, string>, string | Buffer, number, RegExp][] = [
   ["a missing token", "/ttn", { "content-type": "application/json" }, body(ttsUplink({ devEui })), 401, /^missing Authorization: Bearer <token> header$/],
   ["a wrong token", "/ttn", { ...json, authorization: "Bearer not-the-token" }, body(ttsUplink({ devEui })), 401, /^invalid bearer token$/],
-  ["another scheme", "/ttn", { ...json, authorization: `Basic ${TOKEN}` }, body(ttsUplink({ devEui })), 401, /^invalid bearer token$/],
+  ["another scheme", "/ttn", { ...json, authorization: `Basic ${TOKEN}` }, body(ttsUplink({ devEui })), 401, /^the Authorization scheme "Basic" is not accepted: send Authorization: Bearer <token>$/],
+  ["a token without its scheme", "/ttn", { ...json, authorization: TOKEN }, body(ttsUplink({ devEui })), 401, /^the Authorization header has no scheme: send Authorization: Bearer <token>$/],
   ["a token with a suffix", "/ttn", { ...json, authorization: `Bearer ${TOKEN}x` }, body(ttsUplink({ devEui })), 401, /^invalid bearer token$/],
   ["malformed JSON", "/ttn", json, '{"end_device_ids": {', 400, /^Body is not valid JSON/],
   ["bytes that are not UTF-8 JSON", "/ttn", json, Buffer.from([0xff, 0xfe, 0x7b]), 400, /^Body is not valid JSON/],

@@ -1,13 +1,15 @@
-// Bearer-token auth for a scope: callers without a valid token get 401, and past a per-address limit 429,
-// so tokens cannot be guessed at speed. Callers with a valid token are never limited.
+// Bearer-token auth for a scope, checked when the headers arrive (onRequest, before any body is read):
+// callers without a valid token get 401, and past the per-address budget of failed attempts 429, at once
+// and with the connection closed, so tokens cannot be guessed at speed and a tokenless body is never
+// waited for. Callers with a valid token are never limited.
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 export interface BearerAuthOptions {
   /** Whether the request carries valid credentials. */
   authorized: (request: FastifyRequest) => boolean;
-  /** Requests per minute and address allowed without valid credentials. */
-  unauthenticatedPerMinute: number;
+  /** The app's one budget of failed attempts per address. */
+  limited: FailureLimiter;
   realm: string;
 }
 
@@ -16,36 +18,49 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return request.headers.authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
 }
 
-/** A 429 answer, or null while the address is within `perMinute` failed attempts. */
-export type FailureLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<{ statusCode: number } | null>;
+/** Counts a failed attempt of the request's address; past the budget, answers 429 and resolves to the reply, else to null. */
+export type FailureLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | null>;
 
-/** Counts the calls it is given per address (call it for failed attempts only); for `scope`. */
-export async function failureLimiter(scope: FastifyInstance, perMinute: number): Promise<FailureLimiter> {
-  await scope.register(rateLimit, { global: false });
-  const limit = scope.rateLimit({
-    max: perMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) => ({
+/**
+ * One budget of failed attempts per address for the whole app: a wrong token on /ttn, /chirpstack or /api
+ * and a failed console sign-in (/session) all count against it. Register on the root instance.
+ */
+export async function failureBudget(app: FastifyInstance, perMinute: number): Promise<FailureLimiter> {
+  await app.register(rateLimit, { global: false });
+  const limit = app.createRateLimit({ max: perMinute, timeWindow: 60_000 });
+  return async (request, reply) => {
+    const result = await limit(request);
+    if (result.isAllowed || !result.isExceeded) return null;
+    return reply.code(429).header("retry-after", result.ttlInSeconds).header("connection", "close").send({
       statusCode: 429,
       error: "Too Many Requests",
-      message: `too many requests without a valid token from this address; retry in ${context.after}`,
-    }),
-  });
-  // The limiter throws its 429 answer (a plain object) once the address is over the limit.
-  return (request, reply) => limit.call(scope, request, reply).then(() => null, (answer: { statusCode: number }) => answer);
+      message: `too many requests without a valid token from this address; retry in ${result.ttlInSeconds} s`,
+    });
+  };
+}
+
+/** Why an Authorization header (or its absence) is not a valid bearer token. */
+function refusal(authorization: string | undefined): string {
+  if (!authorization) return "missing Authorization: Bearer <token> header";
+  const scheme = authorization.trim().match(/^(\S+)\s+\S/)?.[1];
+  if (scheme === undefined) return "the Authorization header has no scheme: send Authorization: Bearer <token>";
+  if (scheme.toLowerCase() !== "bearer") return `the Authorization scheme ${JSON.stringify(scheme)} is not accepted: send Authorization: Bearer <token>`;
+  return "invalid bearer token";
+}
+
+/** Answers a request without valid credentials (401, or 429 past the budget) and closes its connection. */
+export async function refuse(request: FastifyRequest, reply: FastifyReply, limited: FailureLimiter, realm: string): Promise<FastifyReply> {
+  // The body that may follow is not read: the connection ends with this answer.
+  reply.header("connection", "close");
+  const tooMany = await limited(request, reply);
+  if (tooMany) return tooMany;
+  reply.header("www-authenticate", `Bearer realm="${realm}"`);
+  return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: refusal(request.headers.authorization) });
 }
 
 export async function bearerAuth(scope: FastifyInstance, options: BearerAuthOptions): Promise<void> {
-  const limited = await failureLimiter(scope, options.unauthenticatedPerMinute);
   scope.addHook("onRequest", async (request, reply) => {
     if (options.authorized(request)) return;
-    const tooMany = await limited(request, reply);
-    if (tooMany) return reply.code(tooMany.statusCode).send(tooMany);
-    reply.header("www-authenticate", `Bearer realm="${options.realm}"`);
-    return reply.code(401).send({
-      statusCode: 401,
-      error: "Unauthorized",
-      message: request.headers.authorization ? "invalid bearer token" : "missing Authorization: Bearer <token> header",
-    });
+    return refuse(request, reply, options.limited, options.realm);
   });
 }

@@ -7,7 +7,7 @@ import session from "@fastify/session";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { failureLimiter } from "../auth/bearer";
+import type { FailureLimiter } from "../auth/bearer";
 import { tokenMatcher } from "../tokens";
 
 declare module "fastify" {
@@ -54,13 +54,13 @@ export function signedIn(request: FastifyRequest): boolean {
 
 export interface SessionRouteOptions {
   apiTokens: string[];
-  unauthenticatedPerMinute: number;
+  /** The app's one budget of failed attempts per address: failed sign-ins count with wrong tokens elsewhere. */
+  limited: FailureLimiter;
 }
 
 /** GET /session (signed in?), POST /session {token} (sign in), DELETE /session (sign out). */
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = async (scope, options) => {
   const apiToken = tokenMatcher(options.apiTokens);
-  const limited = await failureLimiter(scope, options.unauthenticatedPerMinute);
 
   scope.get("/session", async (request) => ({ signedIn: signedIn(request) }));
 
@@ -68,8 +68,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     schema: { body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }) },
   }, async (request, reply) => {
     if (!apiToken(request.body.token.trim())) {
-      const tooMany = await limited(request, reply);
-      if (tooMany) return reply.code(tooMany.statusCode).send(tooMany);
+      const tooMany = await options.limited(request, reply);
+      if (tooMany) return tooMany;
       return reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "that is not an api token of this service (API_TOKENS, or the api-token file in DATA_DIR)" });
     }
     // A new session id at sign-in, so an id planted before it is worth nothing.

@@ -6,6 +6,7 @@ import common from "@chirpstack/chirpstack-api/common/common_pb.js";
 import gw from "@chirpstack/chirpstack-api/gw/gw_pb.js";
 import integration from "@chirpstack/chirpstack-api/integration/integration_pb.js";
 import { type Static, Type } from "@sinclair/typebox";
+import { CHIRPSTACK_WIRE, checkWire } from "./protobuf-wire";
 import type { Received } from "./records";
 import { AnyObject, Base64, best, bodyHash, decodePayload, DevEui, Float, nowIso, Timestamp, Uint32 } from "./schema-common";
 
@@ -169,6 +170,8 @@ export function fromProtobuf(event: string, bytes: Uint8Array): Record<string, u
       ? `event=${event} is taken as JSON only; set the integration's payload encoding to JSON`
       : `querystring/event must be one of ${CHIRPSTACK_EVENTS.join(", ")}; got ${JSON.stringify(event)}`;
   }
+  const wrong = checkWire(bytes, CHIRPSTACK_WIRE[event as keyof typeof CHIRPSTACK_WIRE]);
+  if (wrong) return `body is not a ChirpStack ${event} event in protobuf: ${wrong}`;
   let message: ProtobufMessage;
   try {
     message = type.deserializeBinary(bytes);

@@ -76,3 +76,22 @@ function propertiesOf(schema: TSchema): [string, TSchema][] {
   if (!list) propertyLists.set(schema, list = Object.entries(schema.properties as Record<string, TSchema>));
   return list;
 }
+
+/**
+ * Objects and arrays nested deeper than this in a body are refused (400), before anything walks them:
+ * the schema check, dropNulls, the enum names, the dedup hash and jsonb all recurse. Real messages nest
+ * fewer than 10 levels; a decoded payload has room to spare.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Why `body` nests too deep (naming where), or undefined; walked without recursion. */
+export function nestingError(body: unknown, limit = MAX_JSON_DEPTH): string | undefined {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value: body, depth: 0, path: "body" }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth === limit) return `body nests objects and arrays deeper than the limit of ${limit} levels, at ${path.length > 60 ? `${path.slice(0, 60)}…` : path}`;
+    for (const [key, child] of Object.entries(value)) stack.push({ value: child, depth: depth + 1, path: `${path}/${key}` });
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 // The device management API (contract §4): every route under /api needs an api token, or a console
 // session signed in with one.
 import type { FastifyPluginAsync } from "fastify";
-import { bearerAuth, bearerToken } from "../../auth/bearer";
+import { bearerAuth, bearerToken, type FailureLimiter } from "../../auth/bearer";
 import { signedIn } from "../../console/sessions";
 import type { Database } from "../../db/database";
 import type { DownlinkService } from "../../downlinks/service";
@@ -16,7 +16,8 @@ import { readingsRoutes } from "./readings";
 export interface ApiOptions {
   db: Database;
   apiTokens: string[];
-  unauthenticatedPerMinute: number;
+  /** The app's one budget of failed attempts per address. */
+  limited: FailureLimiter;
   downlinks: DownlinkService;
   keepalive: KeepaliveService;
 }
@@ -25,7 +26,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
   const apiToken = tokenMatcher(options.apiTokens);
   await bearerAuth(api, {
     authorized: (request) => { const token = bearerToken(request); return token !== undefined ? apiToken(token) : signedIn(request); },
-    unauthenticatedPerMinute: options.unauthenticatedPerMinute, realm: "16aspm-api",
+    limited: options.limited, realm: "16aspm-api",
   });
   await api.register(deviceRoutes, { db: options.db });
   await api.register(downlinkRoutes, { downlinks: options.downlinks });
