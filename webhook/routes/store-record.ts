@@ -3,7 +3,7 @@
 import type { FastifyReply } from "fastify";
 import type { Ingest } from "../app";
 import type { Received } from "../ingest/records";
-import { SpoolFullError } from "../store/spool";
+import { SpoolError } from "../store/spool";
 
 export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: Received | string) {
   if (typeof record === "string") return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: record });
@@ -12,7 +12,7 @@ export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: R
     written = await ingest.write(record);
   } catch (error) {
     reply.log.error({ err: error }, "a message could not be stored or spooled");
-    const reason = error instanceof SpoolFullError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
+    const reason = error instanceof SpoolError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
     return reply.code(503).send({ statusCode: 503, error: "Service Unavailable", message: `the message was not stored: ${reason}` });
   }
   const { metrics } = ingest;
