@@ -47,6 +47,18 @@ function readLine(line: string): Received {
   return record as Received;
 }
 
+/** The whole record at the end of a line that starts with a torn piece, and where it starts. */
+function gluedRecord(line: string): { record: Received; at: number } | undefined {
+  for (let at = line.indexOf('{"type":"', 1); at > 0; at = line.indexOf('{"type":"', at + 1)) {
+    try {
+      return { record: readLine(line.slice(at)), at };
+    } catch {
+      // A nested object, or not a record: look further.
+    }
+  }
+  return undefined;
+}
+
 /** The offset file holds a decimal number padded to a fixed width, overwritten in place: no new disk block is needed. */
 const OFFSET_WIDTH = 20;
 
@@ -163,9 +175,12 @@ export class Spool {
         try {
           records.push(readLine(line));
         } catch (error) {
+          // An older version appended after a torn write: the record glued behind the torn piece is whole.
+          const glued = gluedRecord(line);
+          if (glued) records.push(glued.record);
           if (!this.setAsideAt.has(at)) {
             this.setAsideAt.add(at);
-            unreadable.push(await this.setAside(at, line, `unreadable spool line: ${cause(error)}`));
+            unreadable.push(await this.setAside(at, glued ? line.slice(0, glued.at) : line, `unreadable spool line: ${cause(error)}`));
           }
         }
         lines++;
