@@ -114,6 +114,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
         metrics.quarantined.inc({ network: record.network, cause: "data_error", kept_in: keptIn });
         log.error({ reason, keptIn, devEui: record.devEui, dedupKey: record.dedupKey }, "the database refused a record; it is quarantined");
       },
+      onUnreadable: (line) => log.error(line, "a spooled line could not be read (never acknowledged whole): skipped, and kept in spool/unreadable.jsonl unless kept is false"),
     },
   );
 }

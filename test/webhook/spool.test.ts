@@ -1,12 +1,13 @@
 // The spool on a real file system, and the writer falling back on it.
-import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { IngestRecord, Outcome, Received, Written } from "../../webhook/ingest/records";
-import { Spool, SpoolFullError } from "../../webhook/store/spool";
+import { type IngestRecord, type Outcome, type Received, recordToJson, type Written } from "../../webhook/ingest/records";
+import { Spool, SpoolError, SpoolFullError, unreadablePath } from "../../webhook/store/spool";
 import { BatchWriter } from "../../webhook/store/writer";
 import { uplinkRecord } from "../support/keepalives";
+import { mountTmpfs, type Tmpfs, tmpfsUnavailable } from "../support/tmpfs";
 
 const record = (n: number): IngestRecord => uplinkRecord("70b3d52dd3000abc", new Date(Date.UTC(2026, 10, 1) + n * 1000).toISOString(), new Uint8Array([0x12, n & 0xff]), n);
 const keys = (records: Received[]) => records.map((r) => r.dedupKey);
@@ -79,6 +80,118 @@ describe("Spool", () => {
   });
 });
 
+describe("Spool: lines that cannot be read", () => {
+  it("sets aside a torn piece in the middle (an older version's short write, appended after) with its reason, and keeps the records around it", async () => {
+    // Record 2's write was cut short by a full disk; record 3 was appended right after the torn piece.
+    const torn = recordToJson(record(2)).slice(0, 60);
+    await writeFile(join(dir, "spool.jsonl"), `${recordToJson(record(1))}\n${torn}${recordToJson(record(3))}\n${recordToJson(record(4))}\n`);
+    const spool = await Spool.open(dir, 1 << 20);
+    expect(spool.depth().records).toBe(3);
+    const first = await spool.peek(10);
+    expect(keys(first.records)).toEqual(keys([record(1), record(3), record(4)]));
+    expect(first.lines).toBe(3);
+    expect(first.unreadable).toEqual([{ offset: recordToJson(record(1)).length + 1, reason: expect.stringMatching(/^unreadable spool line: .*JSON/), kept: true }]);
+    // Peeked again (the database failed meanwhile): set aside once, not again.
+    expect((await spool.peek(10)).unreadable).toEqual([]);
+    await spool.commit(first.end, first.lines);
+    expect(spool.depth()).toEqual({ records: 0, bytes: 0 });
+    const kept = (await readFile(unreadablePath(dir), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { reason: string; line: string });
+    expect(kept).toEqual([expect.objectContaining({ reason: first.unreadable[0].reason, line: torn })]);
+    await spool.close();
+  });
+
+  it("sets aside a line that is JSON but no record, instead of handing it to the database", async () => {
+    await writeFile(join(dir, "spool.jsonl"), `{"hello":"world"}\n${(await (async () => {
+      const spool = await Spool.open(dir, 1 << 20);
+      await spool.append([record(3)]);
+      await spool.close();
+      return readFile(join(dir, "spool.jsonl"), "utf8");
+    })())}`);
+    const spool = await Spool.open(dir, 1 << 20);
+    const { records, unreadable } = await spool.peek(10);
+    expect(keys(records)).toEqual(keys([record(3)]));
+    expect(unreadable).toEqual([expect.objectContaining({ offset: 0, reason: expect.stringContaining("not a spooled record"), kept: true })]);
+    await spool.close();
+  });
+});
+
+const noTmpfs = tmpfsUnavailable();
+if (noTmpfs) console.warn(`full-disk spool tests skipped: ${noTmpfs}`);
+
+describe.skipIf(noTmpfs !== undefined)(`Spool on a full disk (a 64 KiB tmpfs)${noTmpfs ? ` (skipped: ${noTmpfs})` : ""}`, () => {
+  let disk: Tmpfs;
+  beforeEach(() => {
+    disk = mountTmpfs(64 * 1024) as Tmpfs;
+  });
+  afterEach(() => disk.unmount());
+
+  it("acknowledges only appends written whole; a short write is cut back and refused naming ENOSPC; after space returns it goes on", async () => {
+    // Something else holds most of the disk.
+    await writeFile(join(disk.dir, "filler"), Buffer.alloc(40 * 1024));
+    const spool = await Spool.open(join(disk.dir, "spool"), 1 << 30);
+    const acked: Received[] = [];
+    let refusal: unknown;
+    for (let n = 0; n < 1000 && !refusal; n++) {
+      // Batches of 3: the last one is cut short inside a record.
+      const batch = [record(3 * n), record(3 * n + 1), record(3 * n + 2)];
+      try {
+        await spool.append(batch);
+        acked.push(...batch);
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toBeInstanceOf(SpoolError);
+    expect((refusal as Error).message).toMatch(/^the spool could not be written: (ENOSPC|only \d+ of \d+ bytes were written)/);
+    expect(acked.length).toBeGreaterThan(0);
+    // The file holds exactly the acknowledged records, whole.
+    const text = await readFile(join(disk.dir, "spool", "spool.jsonl"), "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(text.trim().split("\n").map((l) => JSON.parse(l).dedupKey)).toEqual(keys(acked));
+    expect(spool.depth().records).toBe(acked.length);
+    // Still full: refused again, the file unchanged.
+    await expect(spool.append([record(9999)])).rejects.toThrow(SpoolError);
+    expect(await readFile(join(disk.dir, "spool", "spool.jsonl"), "utf8")).toBe(text);
+
+    // Space returns: appends are taken again, and everything acknowledged reads back once, in order.
+    await rm(join(disk.dir, "filler"));
+    await spool.append([record(10_000)]);
+    const all: string[] = [];
+    for (;;) {
+      const { records, end, lines } = await spool.peek(7);
+      if (lines === 0) break;
+      all.push(...keys(records));
+      await spool.commit(end, lines);
+    }
+    expect(all).toEqual(keys([...acked, record(10_000)]));
+    await spool.close();
+  });
+
+  it("commits replay progress on a full disk (the offset is overwritten in place), so the spool drains and frees the space", async () => {
+    const spool = await Spool.open(join(disk.dir, "spool"), 1 << 30);
+    let n = 0;
+    for (;;) {
+      try {
+        await spool.append([record(n++)]);
+      } catch {
+        break;
+      }
+    }
+    const depth = spool.depth().records;
+    const first = await spool.peek(5);
+    await spool.commit(first.end, first.lines);
+    expect(spool.depth().records).toBe(depth - 5);
+    await spool.close();
+    // The committed offset reached the disk: a reopen starts after it.
+    const reopened = await Spool.open(join(disk.dir, "spool"), 1 << 30);
+    expect(reopened.depth().records).toBe(depth - 5);
+    const rest = await reopened.peek(100_000);
+    await reopened.commit(rest.end, rest.lines);
+    expect(reopened.depth()).toEqual({ records: 0, bytes: 0 });
+    await reopened.close();
+  });
+});
+
 describe("BatchWriter with a spool", () => {
   it("spools what the database refuses, answers at once, and replays it in order when the database is back", async () => {
     const spool = await Spool.open(dir, 1 << 20);
@@ -147,6 +260,46 @@ describe("BatchWriter with a spool", () => {
     }, { maxBatch: 10, spool, timeoutMs: 1000 });
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => writer.write(record(i))));
     expect(results.every((r) => r.status === "rejected" && r.reason instanceof SpoolFullError)).toBe(true);
+    await writer.close();
+    await spool.close();
+  });
+
+  it("when the spool refuses a batch (full disk) while it believed the database down, gives it to the database, which is back", async () => {
+    // Not even one record fits.
+    const spool = await Spool.open(dir, 100);
+    let up = false;
+    const stored: string[] = [];
+    const writer = new BatchWriter(async (records) => {
+      if (!up) throw refused();
+      stored.push(...keys(records));
+      return records.map(() => as("stored"));
+    }, { maxBatch: 10, spool, timeoutMs: 1000 });
+    // The database fails and the spool is full: 503 (the writer now believes the database down).
+    const first = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => writer.write(record(i))));
+    expect(first.every((r) => r.status === "rejected" && r.reason instanceof SpoolFullError)).toBe(true);
+    // The database is back, the spool is still empty: nothing replays to say so, yet live records are stored.
+    up = true;
+    expect(await writer.write(record(100))).toEqual(as("stored"));
+    expect(await writer.write(record(101))).toEqual(as("stored"));
+    expect(stored).toEqual(keys([record(100), record(101)]));
+    await writer.close();
+    await spool.close();
+  });
+
+  it("replays past a line that cannot be read, reporting it, instead of stopping there", async () => {
+    await writeFile(join(dir, "spool.jsonl"), [
+      recordToJson(record(1)), `{"type":"uplink","network":"ttn","dev`, `${recordToJson(record(9)).slice(0, 50)}${recordToJson(record(2))}`, recordToJson(record(3)), "",
+    ].join("\n"));
+    const spool = await Spool.open(dir, 1 << 20);
+    const stored: string[] = [];
+    const unreadable: unknown[] = [];
+    const writer = new BatchWriter(async (records) => {
+      stored.push(...keys(records));
+      return records.map(() => as("stored"));
+    }, { maxBatch: 10, spool, timeoutMs: 1000, onUnreadable: (line) => unreadable.push(line) });
+    await until(() => spool.depth().records === 0);
+    expect(stored).toEqual(keys([record(1), record(2), record(3)]));
+    expect(unreadable).toHaveLength(2);
     await writer.close();
     await spool.close();
   });

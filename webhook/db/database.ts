@@ -78,9 +78,15 @@ export function postgres(connectionString: string, poolSize = 10): Database {
   };
 }
 
+// PGlite reads timestamps with `new Date(text)`, which takes the years 0001–0099 for 1901–2099 (and BC
+// for invalid): node-postgres's own parsers (postgres-date) read every year PostgreSQL writes, so both
+// give back what was stored.
+const TIMESTAMP_OIDS = [1114, 1184, 1115, 1185];
+const TIMESTAMP_PARSERS = Object.fromEntries(TIMESTAMP_OIDS.map((oid) => [oid, pg.types.getTypeParser(oid, "text")]));
+
 /** PGlite in `dataDir`, or in memory when `dataDir` is undefined. */
 export async function pglite(dataDir?: string): Promise<Database> {
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, { parsers: TIMESTAMP_PARSERS });
   const query = <R extends object>(sql: string, params?: unknown[]) => db.query<R>(sql, params);
   return {
     kind: "pglite",

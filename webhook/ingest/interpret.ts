@@ -33,6 +33,13 @@ const NOT_SETTINGS = new Set([
 ]);
 
 export function interpret(uplink: UplinkRecord): Interpretation {
+  const result = interpretBytes(uplink);
+  // A time not believed is noted beside the decoder's warnings (decode_warnings), first.
+  if (uplink.timeNote) result.warnings = [uplink.timeNote, ...result.warnings];
+  return result;
+}
+
+function interpretBytes(uplink: UplinkRecord): Interpretation {
   if (uplink.payload) {
     const { messages, warnings, errors } = readMessages(uplink.payload, undefined, uplink.fPort);
     return fromMessages(messages, warnings, errors);

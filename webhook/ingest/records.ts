@@ -9,6 +9,11 @@ interface DeviceRef {
   /** The network's device id (TTS `device_id`, ChirpStack `deviceName`). */
   deviceName: string | null;
   application: string | null;
+  /**
+   * Set when the network's time was not believed (more than a day ahead of the service's clock, or
+   * before 2015): it says which time the network sent, and the record's time is the service's arrival time.
+   */
+  timeNote?: string;
 }
 
 export interface UplinkRecord extends DeviceRef {
@@ -81,4 +86,28 @@ export function recordFromJson(text: string): Received {
     return { ...stored, payload: typeof stored.payload === "string" ? new Uint8Array(Buffer.from(stored.payload, "base64")) : null } as Received;
   }
   return stored as Received;
+}
+
+/** No LoRaWAN network server stamped a 16ASPM uplink before 2015: an earlier time is a clock that was never set. */
+const EARLIEST_BELIEVED = Date.parse("2015-01-01T00:00:00Z");
+/** How far ahead of the service's clock a network's time may be (clocks and time zones set wrong by hours). */
+const MOST_AHEAD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The record, or, when the network's time cannot be right, a copy at `arrival` (the service's clock when it
+ * came) with the network's time noted in `timeNote`: one uplink stamped 9999-12-31 must not hold a plug's
+ * last_seen, online state and power for ever. Called once, when the message arrives: the spool and the
+ * quarantine keep the time chosen then.
+ */
+export function withBelievableTime(record: Received, arrival = new Date()): Received {
+  const time = record.type === "uplink" ? record.receivedAt : record.time;
+  const at = Date.parse(time);
+  const why = at < EARLIEST_BELIEVED ? "before 2015"
+    : at > arrival.getTime() + MOST_AHEAD_MS ? `more than a day ahead of the service's clock (${arrival.toISOString()})`
+    : undefined;
+  if (!why) return record;
+  const timeNote = `the network's time ${time} was not believed (${why}): the time the service received the message is used`;
+  return record.type === "uplink"
+    ? { ...record, receivedAt: arrival.toISOString(), timeNote }
+    : { ...record, time: arrival.toISOString(), timeNote };
 }

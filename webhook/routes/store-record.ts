@@ -2,17 +2,17 @@
 // is durably kept in the spool or the quarantine: 202).
 import type { FastifyReply } from "fastify";
 import type { Ingest } from "../app";
-import type { Received } from "../ingest/records";
-import { SpoolFullError } from "../store/spool";
+import { type Received, withBelievableTime } from "../ingest/records";
+import { SpoolError } from "../store/spool";
 
 export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: Received | string) {
   if (typeof record === "string") return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: record });
   let written;
   try {
-    written = await ingest.write(record);
+    written = await ingest.write(withBelievableTime(record));
   } catch (error) {
     reply.log.error({ err: error }, "a message could not be stored or spooled");
-    const reason = error instanceof SpoolFullError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
+    const reason = error instanceof SpoolError ? `the database is unavailable and ${error.message}` : `the database did not take it: ${(error as Error).message}`;
     return reply.code(503).send({ statusCode: 503, error: "Service Unavailable", message: `the message was not stored: ${reason}` });
   }
   const { metrics } = ingest;

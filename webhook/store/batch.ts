@@ -73,8 +73,10 @@ function uplinkRow(i: number, u: UplinkRecord, it: Interpretation) {
   };
 }
 
-function eventRow(i: number, e: Pick<EventRecord, "devEui" | "time" | "kind" | "data" | "network" | "dedupKey">) {
-  return { i, dev_eui: e.devEui, time: e.time, kind: e.kind, data: e.data, network: e.network, dedup_key: e.dedupKey };
+function eventRow(i: number, e: Pick<EventRecord, "devEui" | "time" | "kind" | "data" | "network" | "dedupKey" | "timeNote">) {
+  // A network time not believed is noted in the event's data (an uplink's, in its decode_warnings).
+  const data = e.timeNote ? { ...e.data, timeNote: e.timeNote } : e.data;
+  return { i, dev_eui: e.devEui, time: e.time, kind: e.kind, data, network: e.network, dedup_key: e.dedupKey };
 }
 
 /** Folds the uplinks (not simulated) and joins of one batch into one state per device. */

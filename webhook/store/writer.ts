@@ -7,7 +7,7 @@
 // refuses for its content is quarantined (its batch split so that the others are stored), never lost.
 import type { Received, Written } from "../ingest/records";
 import { timeLimit } from "../time-limit";
-import type { Spool } from "./spool";
+import type { Spool, Unreadable } from "./spool";
 
 /** Writes records in one transaction; returns an outcome per record, in order. */
 export type BatchSink = (records: Received[]) => Promise<Written[]>;
@@ -38,6 +38,8 @@ export interface WriterOptions {
   /** Where a record goes when even the quarantine refuses it (a file, fsync'ed). */
   setAside?: (record: Received, reason: string) => Promise<void>;
   onQuarantined?: (record: Received, reason: string, keptIn: "table" | "file") => void;
+  /** A spooled line replay could not read (a torn or damaged record, never acknowledged whole): set aside, skipped. */
+  onUnreadable?: (line: Unreadable) => void;
 }
 
 /** The SQLSTATE of an error that blames the data, not the database: class 22 data exception, 23 integrity violation. */
@@ -134,12 +136,24 @@ export class BatchWriter {
   }
 
   private async writeBatch(batch: Pending[], release: () => void): Promise<void> {
-    const records = batch.map((p) => p.record);
-    if (this.options.spool && !this.databaseUp) return this.spoolBatch(batch);
+    if (this.options.spool && !this.databaseUp) {
+      const refused = await this.spoolBatch(batch);
+      if (!refused) return;
+      // The spool could not take the batch (full, or the disk refused it): the database may be back and
+      // take it. Before the migrations have run, it may not.
+      if (!this.migrated) return batch.forEach((p) => p.reject(refused));
+      return this.storeBatch(batch, release, refused);
+    }
+    return this.storeBatch(batch, release);
+  }
+
+  /** Commits a batch and answers it; when the database fails, spools it, unless the spool already refused it (`refused`). */
+  private async storeBatch(batch: Pending[], release: () => void, refused?: Error): Promise<void> {
     const start = performance.now();
     try {
-      const written = await this.storeSplitting(records);
+      const written = await this.storeSplitting(batch.map((p) => p.record));
       this.options.onBatch?.(batch.length, (performance.now() - start) / 1000);
+      if (refused) this.databaseUp = true;
       // The next transaction goes out before this one's answers. node-postgres sends a query on
       // process.nextTick, which runs once the microtask queue is empty: answers resolved first put their
       // whole reply path (Fastify's hooks, serialization, the socket writes) ahead of it, and the database
@@ -149,25 +163,24 @@ export class BatchWriter {
       batch.forEach((p, i) => p.resolve(written[i]));
     } catch (error) {
       this.options.onError?.(error, batch.length);
-      if (this.options.spool) {
-        this.databaseUp = false;
-        await this.spoolBatch(batch);
-      } else {
-        for (const p of batch) p.reject(error);
-      }
+      if (!this.options.spool) return batch.forEach((p) => p.reject(error));
+      this.databaseUp = false;
+      const failed = refused ?? await this.spoolBatch(batch);
+      if (failed) batch.forEach((p) => p.reject(failed));
     }
   }
 
-  private async spoolBatch(batch: Pending[]): Promise<void> {
+  /** Appends a batch to the spool and answers it "spooled"; returns the spool's error, unanswered, when it could not. */
+  private async spoolBatch(batch: Pending[]): Promise<Error | undefined> {
     try {
       await this.options.spool!.append(batch.map((p) => p.record));
     } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
+      return error as Error;
     }
     this.options.onSpooled?.(batch.length);
     for (const p of batch) p.resolve({ outcome: "spooled" });
     this.startReplay();
+    return undefined;
   }
 
   /** The sink, bounded by the time limit when there is a spool to fall back on. */
@@ -191,16 +204,21 @@ export class BatchWriter {
     const spool = this.options.spool!;
     let failures = 0;
     while (!this.closed && spool.depth().records > 0) {
-      const { records, end } = await spool.peek(this.options.maxBatch);
+      let size = 0;
       try {
-        await this.storeSplitting(records);
-        await spool.commit(end, records.length);
-        this.options.onReplayed?.(records.length);
-        this.databaseUp = true;
+        const { records, end, lines, unreadable } = await spool.peek(this.options.maxBatch);
+        size = records.length;
+        for (const line of unreadable) this.options.onUnreadable?.(line);
+        if (records.length > 0) await this.storeSplitting(records);
+        await spool.commit(end, lines);
+        if (records.length > 0) {
+          this.options.onReplayed?.(records.length);
+          this.databaseUp = true;
+        }
         failures = 0;
       } catch (error) {
         this.databaseUp = false;
-        this.options.onError?.(error, records.length);
+        this.options.onError?.(error, size);
         await this.sleep(REPLAY_DELAYS_MS[Math.min(failures++, REPLAY_DELAYS_MS.length - 1)]);
       }
     }
