@@ -137,8 +137,7 @@ export interface FleetEnergyRow {
 export async function fleetEnergy(db: Queryable, q: EnergyQuery): Promise<FleetEnergyRow[]> {
   const params: unknown[] = [q.from, q.to];
   const application = q.application === undefined ? "" : `AND f.application = $${params.push(q.application)}`;
-  const zone = `$${params.push(q.timeZone ?? "UTC")}`;
-  const start = q.period === "hour" ? "h.hour" : `date_trunc('day', h.hour, ${zone})`;
+  const start = q.period === "hour" ? "h.hour" : `date_trunc('day', h.hour, $${params.push(q.timeZone ?? "UTC")})`;
   // The period's length: an hour, or a local day of up to 25 hours (a DST change).
   const reach = q.period === "hour" ? "interval '1 hour'" : "interval '26 hours'";
   const { rows } = await db.query<FleetEnergyRow>(
