@@ -35,12 +35,17 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-function seriesSql(q: EnergyQuery, params: unknown[]): string {
-  params.push(q.from, q.to);
+/** The filters of a per-plug read on `e.dev_eui` and the device row `d`. */
+function filtersSql(q: EnergyQuery, params: unknown[]): string {
   const filters: string[] = [];
   if (q.devEui !== undefined) filters.push(`e.dev_eui = $${params.push(q.devEui)}`);
   if (q.application !== undefined) filters.push(`d.application = $${params.push(q.application)}`);
-  const and = filters.map((f) => ` AND ${f}`).join("");
+  return filters.map((f) => ` AND ${f}`).join("");
+}
+
+function seriesSql(q: EnergyQuery, params: unknown[]): string {
+  params.push(q.from, q.to);
+  const and = filtersSql(q, params);
   if (q.period === "hour") {
     return `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e JOIN devices d USING (dev_eui)
       WHERE e.hour >= $1 AND e.hour < $2${and}`;
@@ -49,17 +54,38 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
     return `SELECT e.dev_eui, d.name, e.day AS period_start, e.energy_wh FROM energy_daily e JOIN devices d USING (dev_eui)
       WHERE e.day >= $1 AND e.day < $2${and}`;
   }
-  // A local day starting before `to` ends at most 26 hours after it (a DST change): the bound keeps the
-  // hour index in use. Each hour's local day is worked out once (date_trunc with a zone is not cheap; a
-  // materialized CTE keeps the planner from repeating it in the filter).
+  // A local day is the UTC days whose noon falls in it (energy_daily), plus its hours in other UTC days, minus
+  // those UTC days' hours outside it (energy_hourly): the "edge" hours, as many per day as the zone's offset
+  // from UTC rounds to, instead of 24 per plug and day. The edges come from the calendar (a few hundred hours
+  // at most), then each is an index probe per plug. A plug has the day when its readings there add up to more
+  // than none. Exact in any zone, DST days and half-hour offsets included: hours belong to the local day of
+  // their start, as before.
   const zone = `$${params.push(q.timeZone)}`;
-  return `WITH h AS MATERIALIZED (
-      SELECT e.dev_eui, d.name, date_trunc('day', e.hour, ${zone}) AS period_start, e.energy_wh
-      FROM energy_hourly e JOIN devices d USING (dev_eui)
-      WHERE e.hour >= $1 AND e.hour < $2::timestamptz + interval '26 hours'${and})
-    SELECT dev_eui, name, period_start, sum(energy_wh)::bigint AS energy_wh FROM h
-    WHERE period_start >= $1 AND period_start < $2
-    GROUP BY 1, 2, 3`;
+  return `WITH days AS MATERIALIZED (
+      SELECT u.day, date_trunc('day', u.day + interval '12 hours', ${zone}) AS local_day
+      FROM generate_series(date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day', $2::timestamptz + interval '1 day', interval '1 day') u(day)
+    ), edges AS MATERIALIZED (
+      SELECT h.hour, date_trunc('day', h.hour, ${zone}) AS local_day, days.local_day AS day_local_day
+      FROM generate_series(date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day', $2::timestamptz + interval '1 day', interval '1 hour') h(hour)
+      JOIN days ON days.day = date_trunc('day', h.hour, 'UTC')
+      WHERE date_trunc('day', h.hour, ${zone}) <> days.local_day
+        AND (date_trunc('day', h.hour, ${zone}) >= $1 AND date_trunc('day', h.hour, ${zone}) < $2 OR days.local_day >= $1 AND days.local_day < $2)
+    ), parts AS (
+      SELECT e.dev_eui, days.local_day, e.energy_wh, e.readings FROM energy_daily e JOIN days ON days.day = e.day
+      WHERE days.local_day >= $1 AND days.local_day < $2
+        AND e.day >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.day <= $2::timestamptz + interval '1 day'
+      UNION ALL
+      SELECT e.dev_eui, s.local_day, s.sign * e.energy_wh, s.sign * e.readings
+      FROM energy_hourly e JOIN edges ON edges.hour = e.hour
+      CROSS JOIN LATERAL (VALUES (edges.local_day, 1), (edges.day_local_day, -1)) s(local_day, sign)
+      WHERE s.local_day >= $1 AND s.local_day < $2
+        AND e.hour >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.hour <= $2::timestamptz + interval '1 day'
+    )
+    SELECT e.dev_eui, d.name, e.local_day AS period_start, sum(e.energy_wh)::bigint AS energy_wh
+    FROM parts e JOIN devices d USING (dev_eui)
+    WHERE true${and}
+    GROUP BY e.dev_eui, d.name, e.local_day
+    HAVING sum(e.readings) > 0`;
 }
 
 /** One row per device and period with consumption recorded, by device then time. */
@@ -69,17 +95,63 @@ export async function energyByDevice(db: Queryable, q: EnergyQuery): Promise<Ene
   return rows;
 }
 
+/** Rows fetched per query by `energyHours`. */
+export const ENERGY_PAGE_ROWS = 5000;
+
+/**
+ * The hourly rows of `energyByDevice`, read in pages of ENERGY_PAGE_ROWS: each page starts after the last row of the
+ * one before (keyset), plug by plug through devices in order, each plug an index range scan of its hours. Memory
+ * stays one page, and no connection or snapshot is held between pages (a page sees what committed before it).
+ */
+export async function* energyHours(db: Queryable, q: EnergyQuery): AsyncGenerator<EnergyRow> {
+  let after: { devEui: string; hour: Date } | undefined;
+  for (;;) {
+    const params: unknown[] = [q.from, q.to, after?.devEui ?? "", after?.hour ?? q.from, ENERGY_PAGE_ROWS];
+    const filters: string[] = [];
+    if (q.devEui !== undefined) filters.push(`d.dev_eui = $${params.push(q.devEui)}`);
+    if (q.application !== undefined) filters.push(`d.application = $${params.push(q.application)}`);
+    const { rows } = await db.query<EnergyRow>(
+      `SELECT d.dev_eui, d.name, e.hour AS period_start, e.energy_wh
+       FROM (SELECT d.dev_eui, d.name FROM devices d WHERE d.dev_eui >= $3${filters.map((f) => ` AND ${f}`).join("")} ORDER BY d.dev_eui) d
+       CROSS JOIN LATERAL (SELECT e.hour, e.energy_wh FROM energy_hourly e WHERE e.dev_eui = d.dev_eui
+         AND e.hour >= $1 AND e.hour < $2 AND (d.dev_eui > $3 OR e.hour > $4) ORDER BY e.hour) e
+       ORDER BY d.dev_eui, e.hour LIMIT $5`, params);
+    yield* rows;
+    if (rows.length < ENERGY_PAGE_ROWS) return;
+    const last = rows[rows.length - 1];
+    after = { devEui: last.dev_eui, hour: last.period_start };
+  }
+}
+
 export interface FleetEnergyRow {
   period_start: Date;
   energy_wh: string;
   devices: number;
 }
 
-/** The fleet's (or one application's) consumption per period, and how many plugs it sums. */
+/**
+ * The fleet's (or one application's) consumption per period, and how many plugs it sums, from
+ * fleet_energy_hourly (migration 012): a few rows per hour, however large the fleet. A plug counts in a period
+ * at its first hour there: the hour whose gap to the plug's previous hour reaches back before the period.
+ */
 export async function fleetEnergy(db: Queryable, q: EnergyQuery): Promise<FleetEnergyRow[]> {
-  const params: unknown[] = [];
+  const params: unknown[] = [q.from, q.to];
+  const application = q.application === undefined ? "" : `AND f.application = $${params.push(q.application)}`;
+  const start = q.period === "hour" ? "h.hour" : `date_trunc('day', h.hour, $${params.push(q.timeZone ?? "UTC")})`;
+  // The period's length: an hour, or a local day of up to 25 hours (a DST change).
+  const reach = q.period === "hour" ? "interval '1 hour'" : "interval '26 hours'";
   const { rows } = await db.query<FleetEnergyRow>(
-    `SELECT period_start, sum(energy_wh)::bigint AS energy_wh, count(*)::integer AS devices FROM (${seriesSql(q, params)}) s
-     GROUP BY period_start ORDER BY period_start`, params);
+    `WITH h AS (
+       SELECT f.hour, f.gap, sum(f.plugs) AS plugs, sum(f.energy_wh) AS energy_wh FROM fleet_energy_hourly f
+       WHERE f.hour >= $1 AND f.hour < $2::timestamptz + ${reach} ${application}
+       GROUP BY f.hour, f.gap
+     ), p AS (
+       SELECT ${start} AS period_start, h.* FROM h
+     )
+     SELECT p.period_start, sum(p.energy_wh)::bigint AS energy_wh,
+       coalesce(sum(p.plugs) FILTER (WHERE p.gap * interval '1 hour' > p.hour - p.period_start), 0)::integer AS devices
+     FROM p WHERE p.period_start >= $1 AND p.period_start < $2
+     GROUP BY p.period_start HAVING coalesce(sum(p.plugs) FILTER (WHERE p.gap * interval '1 hour' > p.hour - p.period_start), 0) > 0
+     ORDER BY p.period_start`, params);
   return rows;
 }
