@@ -6,7 +6,7 @@ ALTER TABLE keepalive_desired
   ADD COLUMN target integer CHECK (target BETWEEN 1 AND 255),
   -- Why `minutes` is what it is, as a sentence with its figures (and what a change waits for, if one does).
   ADD COLUMN reason text,
-  -- When the service last judged the period against the plug's uplinks: a plug heard since is judged again.
+  -- The plug's last_seen when the service last judged its period: a plug heard since is judged again.
   ADD COLUMN judged_at timestamptz,
   ADD CONSTRAINT keepalive_desired_adaptive_target CHECK (mode = 'fixed' OR target IS NOT NULL);
 

@@ -39,7 +39,7 @@ export async function adaptPass(options: AdaptOptions, at: Date): Promise<void> 
         : await usedToday(db, plug.dev_eui, at, policy === "ttn-fair-use" && plug.network === "ttn");
       const decision = decide(plug.minutes, judged, budget);
       if (decision.send) await change(options, plug, judged, "radio", at);
-      else await markJudged(db, plug, at, decision.reason);
+      else await markJudged(db, plug, decision.reason);
     } catch (error) {
       log.warn({ err: error, devEui: plug.dev_eui }, "could not judge an adaptive plug's period; judged again on the next pass");
     }

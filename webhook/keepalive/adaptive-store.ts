@@ -56,15 +56,18 @@ export interface Candidate extends RadioColumns {
   reported: number | null;
   /** As stored (text, microseconds): a change claims the row only when it is unchanged. */
   judged_at: string | null;
+  /** The plug's last_seen as read (text): what judged_at becomes once it is judged. */
+  last_seen: string;
 }
 
 /** The adaptive plugs heard since they were last judged, with the radio to judge them at. */
 export async function adaptiveCandidates(q: Queryable, at: Date): Promise<Candidate[]> {
   const { rows } = await q.query<Candidate>(
-    `SELECT k.dev_eui, d.network, k.minutes, k.target, d.keepalive_minutes AS reported, k.judged_at::text, r.spreading_factor, r.bandwidth_hz
+    `SELECT k.dev_eui, d.network, k.minutes, k.target, d.keepalive_minutes AS reported, k.judged_at::text, d.last_seen::text,
+       r.spreading_factor, r.bandwidth_hz
      FROM keepalive_desired k JOIN devices d USING (dev_eui)
      ${radioJoins("k.dev_eui", "$1::timestamptz", "k.minutes")}
-     WHERE k.mode = 'adaptive' AND (k.judged_at IS NULL OR d.last_seen > k.judged_at)`,
+     WHERE k.mode = 'adaptive' AND d.last_seen IS NOT NULL AND (k.judged_at IS NULL OR d.last_seen > k.judged_at)`,
     [at]);
   return rows;
 }
@@ -73,8 +76,8 @@ export async function adaptiveCandidates(q: Queryable, at: Date): Promise<Candid
  * Plugs heard with nothing desired, whose application has a target or, when `fleetTarget` is set, any: each
  * with its target and its radio.
  */
-export async function adoptionCandidates(q: Queryable, fleetTarget: number | null, at: Date): Promise<Omit<Candidate, "minutes" | "judged_at">[]> {
-  const { rows } = await q.query<Omit<Candidate, "minutes" | "judged_at">>(
+export async function adoptionCandidates(q: Queryable, fleetTarget: number | null, at: Date): Promise<Omit<Candidate, "minutes" | "judged_at" | "last_seen">[]> {
+  const { rows } = await q.query<Omit<Candidate, "minutes" | "judged_at" | "last_seen">>(
     `SELECT a.dev_eui, a.network, a.target, a.reported, r.spreading_factor, r.bandwidth_hz
      FROM (SELECT d.dev_eui, d.network, d.keepalive_minutes AS reported, coalesce(t.minutes, $1::integer) AS target
            FROM devices d LEFT JOIN keepalive_targets t ON t.application = d.application
@@ -94,24 +97,27 @@ export async function claimChange(q: Queryable, c: { dev_eui: string; minutes?: 
   const { rows } = c.minutes === undefined
     ? await q.query(`INSERT INTO keepalive_desired (dev_eui, minutes, requested_at) VALUES ($1, 10, $2) ON CONFLICT DO NOTHING RETURNING dev_eui`, [c.dev_eui, at])
     : await q.query(
-      `UPDATE keepalive_desired SET judged_at = $4 WHERE dev_eui = $1 AND mode = 'adaptive' AND minutes = $2 AND judged_at IS NOT DISTINCT FROM $3::timestamptz
-       RETURNING dev_eui`,
-      [c.dev_eui, c.minutes, c.judged_at, at]);
+      `SELECT dev_eui FROM keepalive_desired WHERE dev_eui = $1 AND mode = 'adaptive' AND minutes = $2 AND judged_at IS NOT DISTINCT FROM $3::timestamptz
+       FOR UPDATE`,
+      [c.dev_eui, c.minutes, c.judged_at]);
   return rows.length > 0;
 }
 
-/** The plug was judged at `at` and keeps its period (a change that must wait says so in `reason`). */
-export async function markJudged(q: Queryable, c: Candidate, at: Date, reason: string): Promise<void> {
+/**
+ * The plug was judged and keeps its period (a change that must wait says so in `reason`). `judged_at` takes
+ * the last_seen the pass read: an uplink stored later, even one sent before the pass ran, is judged again.
+ */
+export async function markJudged(q: Queryable, c: Candidate, reason: string): Promise<void> {
   await q.query(`UPDATE keepalive_desired SET judged_at = $4, reason = $5
     WHERE dev_eui = $1 AND mode = 'adaptive' AND minutes = $2 AND judged_at IS NOT DISTINCT FROM $3::timestamptz`,
-  [c.dev_eui, c.minutes, c.judged_at, at, reason]);
+  [c.dev_eui, c.minutes, c.judged_at, c.last_seen, reason]);
 }
 
 /** A change that could not be sent (no downlink route): recorded as desired, its round failed with `error`. */
 export async function recordUnsent(q: Queryable, r: { devEui: string; minutes: number; target: number; reason: string; reported: number | null; at: Date; error: string }): Promise<void> {
   await q.query(
     `INSERT INTO keepalive_desired AS k (dev_eui, minutes, requested_at, attempts, failed_at, error, reported_seen, mode, target, reason, judged_at)
-     VALUES ($1, $2, $3, 0, $3, $4, $5, 'adaptive', $6, $7, $3)
+     VALUES ($1, $2, $3, 0, $3, $4, $5, 'adaptive', $6, $7, (SELECT last_seen FROM devices WHERE dev_eui = $1))
      ON CONFLICT (dev_eui) DO UPDATE SET minutes = EXCLUDED.minutes, requested_at = EXCLUDED.requested_at, attempts = 0,
        next_attempt_at = NULL, failed_at = EXCLUDED.failed_at, error = EXCLUDED.error, reported_seen = EXCLUDED.reported_seen,
        mode = 'adaptive', target = EXCLUDED.target, reason = EXCLUDED.reason, judged_at = EXCLUDED.judged_at`,

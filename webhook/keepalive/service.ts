@@ -24,8 +24,8 @@ export interface SetRequest {
   minutes: unknown;
   /** Set a period the airtime policy refuses, with a warning. */
   force?: boolean;
-  /** Adaptive mode: `minutes` is the target (contract §4); false or absent: fixed. */
-  adapt?: boolean;
+  /** Adaptive mode: `minutes` is the target (contract §4); false or absent: fixed. Anything else: 400. */
+  adapt?: unknown;
 }
 
 export interface BulkResult {
@@ -49,6 +49,15 @@ export interface KeepaliveService {
   close(): Promise<void>;
 }
 
+/** `adapt` and `force` together: 400 when adapt is not a boolean, or comes with force. */
+function checkAdapt(request: SetRequest): boolean {
+  if (request.adapt !== undefined && typeof request.adapt !== "boolean") {
+    throw new ApiError(400, `body/adapt must be true or false, got ${JSON.stringify(request.adapt)}`);
+  }
+  if (request.adapt && request.force) throw new ApiError(400, 'body/force: not with "adapt": true (an adaptive period is never below what AIRTIME_POLICY allows)');
+  return request.adapt === true;
+}
+
 /** `minutes` as the codec judges it: an ApiError(400) with its own message when out of range or not an integer. */
 function checkMinutes(minutes: unknown): { minutes: number; warnings: string[] } {
   try {
@@ -66,14 +75,14 @@ export function createKeepaliveService(options: KeepaliveOptions): KeepaliveServ
   });
 
   async function set(devEui: string, request: SetRequest) {
+    const adapt = checkAdapt(request);
     const { minutes: target, warnings: codecWarnings } = checkMinutes(request.minutes);
-    if (request.adapt && request.force) throw new ApiError(400, 'body/force: not with "adapt": true (an adaptive period is never below what AIRTIME_POLICY allows)');
     const device = await getDevice(db, devEui);
     if (!device) throw unknownDevice(devEui);
     const at = reconciler.now();
     // Adaptive: the target, or the least period the policy allows at the plug's radio (./adaptive.ts).
-    const radio = request.adapt ? await radioOf(db, device.devEui, at, target) : device.airtime;
-    const judged = request.adapt ? judgeAdaptive(policy, target, radio) : undefined;
+    const radio = adapt ? await radioOf(db, device.devEui, at, target) : device.airtime;
+    const judged = adapt ? judgeAdaptive(policy, target, radio) : undefined;
     const minutes = judged?.minutes ?? target;
     const verdict = judgePeriod(policy, minutes, radio);
     if (verdict.refusal && !request.force && !judged) throw new ApiError(400, verdict.refusal);
@@ -102,14 +111,14 @@ export function createKeepaliveService(options: KeepaliveOptions): KeepaliveServ
   }
 
   async function setMany(request: SetRequest & ({ devices: string[] } | { application: string })): Promise<BulkResult[]> {
+    const adapt = checkAdapt(request);
     const { minutes } = checkMinutes(request.minutes);
-    if (request.adapt && request.force) throw new ApiError(400, 'body/force: not with "adapt": true (an adaptive period is never below what AIRTIME_POLICY allows)');
     let targets: string[];
     if ("application" in request) {
       targets = (await listDevices(db, { application: request.application })).map((d) => d.devEui);
       if (targets.length === 0) throw new ApiError(404, `application ${JSON.stringify(request.application)} has no known devices`);
       // The application's target, for its plugs heard later; a fixed period for all of them removes it.
-      await setApplicationTarget(db, request.application, request.adapt ? minutes : null);
+      await setApplicationTarget(db, request.application, adapt ? minutes : null);
     } else {
       targets = [...new Set(request.devices.map((d) => d.toLowerCase()))];
     }

@@ -29,7 +29,7 @@ export async function startRound(q: Queryable, r: { devEui: string; minutes: num
   await q.query(
     `INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, last_downlink_id, last_downlink_at, next_attempt_at, reported_seen,
        mode, target, reason, judged_at)
-     VALUES ($1, $2, $3, 1, $4, $3, $5, $6, $7, $8, $9, $3)
+     VALUES ($1, $2, $3, 1, $4, $3, $5, $6, $7, $8, $9, (SELECT last_seen FROM devices WHERE dev_eui = $1))
      ON CONFLICT (dev_eui) DO UPDATE SET minutes = EXCLUDED.minutes, requested_at = EXCLUDED.requested_at, attempts = 1,
        last_downlink_id = EXCLUDED.last_downlink_id, last_downlink_at = EXCLUDED.last_downlink_at,
        next_attempt_at = EXCLUDED.next_attempt_at, reported_seen = EXCLUDED.reported_seen, failed_at = NULL, error = NULL,

@@ -9,7 +9,8 @@ import { refuseUndeclared } from "./undeclared";
 
 const minutes = Type.Unknown({ description: "the keep-alive period in minutes, 1..255" });
 const force = Type.Optional(Type.Boolean({ description: "set a period the airtime policy refuses, with a warning" }));
-const adapt = Type.Optional(Type.Boolean({ description: "adaptive mode: minutes is the target, lengthened to what the airtime policy allows at the plug's radio" }));
+// Checked by the service, not the schema: Fastify's validator would take 1 or "true" for true.
+const adapt = Type.Optional(Type.Unknown({ description: "true: adaptive mode, minutes is the target, lengthened to what the airtime policy allows at the plug's radio" }));
 
 export const keepaliveRoutes: FastifyPluginAsyncTypebox<{ keepalive: KeepaliveService }> = async (api, { keepalive }) => {
   refuseUndeclared(api);
