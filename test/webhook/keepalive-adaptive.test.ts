@@ -8,7 +8,7 @@ import { timeOnAirMs } from "../../webhook/keepalive/airtime";
 import { type ApiApp, startApiApp } from "../support/api-app";
 import { DATABASES } from "../support/databases";
 import { ttsDownlinkEvent } from "../support/downlink-events";
-import { ttsUplink } from "../support/messages";
+import { chirpstackUplink, ttsUplink } from "../support/messages";
 import { type ChirpStackStandIn, chirpstackStandIn, type TtsStandIn, ttsStandIn, until } from "../support/network-apis";
 
 const MINUTE = 60_000;
@@ -178,6 +178,25 @@ describe.each(DATABASES)("adaptive keep-alive on %s", (_name, factory) => {
     await hear(plug, t0 + 30 * MINUTE, 12);
     expect((await pushed(plug, 10)).at(-1)).toBe("024812");
     expect((await device(plug)).keepalive).toMatchObject({ desired: 72, reason: SF12_REASON });
+  });
+
+  it("ChirpStack: SF7 → SF12 enqueues 02 48 12 over gRPC; TTN's downlink limit is not ChirpStack's", async () => {
+    const devEui = `70b3d52dd325${(devices++).toString(16).padStart(4, "0")}`;
+    const heard = async (at: number, sf: number) => {
+      clock = at;
+      const message = chirpstackUplink({ devEui, data: b64(KEEP_ALIVE), time: new Date(at).toISOString() });
+      message.txInfo.modulation.lora.spreadingFactor = sf;
+      expect(await app.ingest("/chirpstack?event=up", message)).toBe(200);
+      await app.app.keepalive.reconcile();
+    };
+    const enqueued = () => chirpstack.calls.filter((c) => c.devEui === devEui).map((c) => c.data.toString("hex"));
+    const t0 = clock + HOUR;
+    await heard(t0, 7);
+    expect((await app.api("PUT", `/devices/${devEui}/keepalive`, { minutes: 10, adapt: true })).status).toBe(202);
+    for (let i = 0; i < 10; i++) expect((await app.api("POST", `/devices/${devEui}/downlinks`, { data: { getRelayState: true } })).status).toBe(202);
+    await heard(t0 + 10 * MINUTE, 12);
+    expect(await until(() => enqueued().length === 12 && enqueued(), "12 Enqueue calls")).toEqual(["020a12", ...Array(10).fill("b1"), "024812"]);
+    expect((await app.api("GET", `/devices/${devEui}`)).body.keepalive).toMatchObject({ mode: "adaptive", desired: 72, reason: SF12_REASON });
   });
 
   it("never changes a fixed plug, nor one returned to fixed mode with adapt false", async () => {
