@@ -62,8 +62,8 @@ export interface AppOptions {
   downlinks?: { tts?: TtsSettings; chirpstack?: ChirpStackSettings; retry?: RetryPolicy };
   /** Keep-alive periods the API refuses without `force`; default duty-cycle. */
   airtimePolicy?: AirtimePolicy;
-  /** The keep-alive reconciler's retries, pace and clock. */
-  keepalive?: Pick<KeepaliveOptions, "retry" | "intervalMs" | "now">;
+  /** The keep-alive reconciler's retries, pace and clock; the fleet's adaptive target (KEEPALIVE_TARGET_MINUTES). */
+  keepalive?: Pick<KeepaliveOptions, "retry" | "intervalMs" | "now" | "fleetTarget">;
 }
 
 declare module "fastify" {
@@ -79,7 +79,7 @@ export interface Ingest {
   metrics: Metrics;
 }
 
-function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService): BatchWriter {
+function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService, keepalive: KeepaliveService): BatchWriter {
   const { db } = options;
   return new BatchWriter(
     async (records) => {
@@ -90,6 +90,8 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
       });
       downlinks.announce(moved);
+      // Adaptive plugs are judged again at their new uplinks' radio.
+      if (records.some((r) => r.type === "uplink")) keepalive.heard();
       return result.written;
     },
     {
@@ -190,7 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     db: options.db, downlinks, policy: options.airtimePolicy ?? "duty-cycle", log: app.log, ready: options.databaseReady, ...options.keepalive,
   });
   app.decorate("keepalive", keepalive);
-  const writer = createWriter(options, metrics, app.log, downlinks);
+  const writer = createWriter(options, metrics, app.log, downlinks, keepalive);
   const ingest: Ingest = { write: (record) => writer.write(record), metrics };
   // Fastify waits for in-flight requests before onClose, so this commits (or spools) all that was accepted.
   app.addHook("onClose", async () => {

@@ -36,6 +36,8 @@ export interface Config {
   downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
   /** Which keep-alive periods the API refuses without `force` (contract §4). */
   airtimePolicy: AirtimePolicy;
+  /** KEEPALIVE_TARGET_MINUTES: the adaptive target of plugs heard with nothing desired; null: none. */
+  keepaliveTarget: number | null;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -136,5 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: env.LOG_LEVEL || "info",
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
     airtimePolicy: airtimePolicy(env),
+    keepaliveTarget: env.KEEPALIVE_TARGET_MINUTES ? integer(env, "KEEPALIVE_TARGET_MINUTES", 10, 1, 255) : null,
   };
 }

@@ -50,6 +50,9 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
       ? `through its gRPC API at ${config.downlinks.chirpstack.apiUrl} (CHIRPSTACK_API_URL, CHIRPSTACK_API_TOKEN)`
       : "not configured: set CHIRPSTACK_API_URL (host:port of its gRPC API) and CHIRPSTACK_API_TOKEN (an API key)"}
     Keep-alive periods AIRTIME_POLICY=${config.airtimePolicy}: ${POLICY_TEXT[config.airtimePolicy]} (without "force": true)
+    New plugs          ${config.keepaliveTarget === null
+      ? "keep their own period (KEEPALIVE_TARGET_MINUTES unset)"
+      : `adaptive, target ${config.keepaliveTarget} min (KEEPALIVE_TARGET_MINUTES): lengthened to what AIRTIME_POLICY allows at each plug's radio`}
 
   Health: ${base}/healthz  ${base}/readyz  ${base}/metrics
 `;
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     downlinks: config.downlinks,
     airtimePolicy: config.airtimePolicy,
+    keepalive: { fleetTarget: config.keepaliveTarget },
   });
   log = { info: (message: string) => app.log.info(message), error: (message: unknown) => app.log.error(message) };
   // Fastify waits for requests in flight, then the writer commits or spools what they brought (each

@@ -90,7 +90,10 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     const correlationIds = JSON.parse(push.body).downlinks[0].correlation_ids as string[];
     expect(push.body).toBe(JSON.stringify({ downlinks: [{ f_port: 1, frm_payload: "Ag8S", priority: "NORMAL", confirmed: false, correlation_ids: correlationIds }] }));
 
-    expect((await device(devEui)).keepalive).toEqual({ desired: 15, reported: null, state: "pending", lastDownlinkAt: expect.any(String), attempts: 1 });
+    expect((await device(devEui)).keepalive).toEqual({
+      desired: 15, reported: null, state: "pending", lastDownlinkAt: expect.any(String), attempts: 1,
+      mode: "fixed", target: null, reason: "15 min: fixed, as set through the API",
+    });
 
     for (const type of ["downlink_queued", "downlink_sent"] as const) {
       expect(await app.ingest("/ttn", ttsDownlinkEvent(type, { devEui, deviceId, correlationIds, frmPayload: "Ag8S" }))).toBe(200);
@@ -149,7 +152,7 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
     await advance(1 * MINUTE);
     expect((await device(devEui)).keepalive).toEqual({
       desired: 20, reported: 10, state: "failed", lastDownlinkAt: expect.any(String), attempts: 4,
-      error: "the plug reports 10 min, not 20, after 4 downlinks",
+      error: "the plug reports 10 min, not 20, after 4 downlinks", mode: "fixed", target: null, reason: "20 min: fixed, as set through the API",
     });
     await advance(24 * 60 * MINUTE);
     expect(pushesTo(deviceId)).toHaveLength(4);
@@ -285,7 +288,7 @@ describe.each(DATABASES)("keep-alive management on %s", (_name, factory) => {
       [{ minutes: "x" }, "body/minutes: setKeepAlive: expected a number in 1..255 (minutes), got \"x\""],
       [{ minutes: null }, "body/minutes: setKeepAlive: expected a number in 1..255 (minutes), got null"],
       [{}, "body must have required property 'minutes'"],
-      [{ minutes: 2, forse: true }, 'body/forse is not a field; expected {"minutes": 1..255, "force"?: boolean}'],
+      [{ minutes: 2, forse: true }, 'body/forse is not a field; expected {"minutes": 1..255, "force"?: boolean, "adapt"?: boolean}'],
     ];
     for (const [body, message] of cases) {
       expect(await app.api("PUT", `/devices/${devEui}/keepalive`, body)).toMatchObject({ status: 400, body: { statusCode: 400, error: "Bad Request", message } });

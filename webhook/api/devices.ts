@@ -29,9 +29,18 @@ export interface Device {
     attempts: number;
     /** Why the last round failed (the network's refusal, or no report after the retries). */
     error?: string;
+    /** Adaptive: the desired period follows the plug's radio (webhook/keepalive/adaptive.ts). */
+    mode: "fixed" | "adaptive";
+    /** The adaptive target in minutes; null in fixed mode. */
+    target: number | null;
+    /** Why the desired period is what it is; null when nothing is desired. */
+    reason: string | null;
   };
-  /** Null until an uplink has carried the plug's spreading factor. */
-  airtime: (Airtime & { periodMinutes: number }) | null;
+  /**
+   * Null until an uplink has carried the plug's spreading factor. `measuredSecondsLast24h`: the time on air
+   * of the uplinks it sent in the last 24 hours, each by its own payload, spreading factor and bandwidth.
+   */
+  airtime: (Airtime & { periodMinutes: number; measuredSecondsLast24h: number }) | null;
 }
 
 interface DeviceRow {
@@ -59,6 +68,10 @@ interface DeviceRow {
   bandwidth_hz: number | null;
   /** Reported, else 10. */
   period_minutes: number;
+  mode: "fixed" | "adaptive" | null;
+  target_minutes: number | null;
+  reason: string | null;
+  measured_seconds: number;
 }
 
 // device_status (migration 002) for online state and the latest reading, device_keepalive (007) for the rest.
@@ -66,7 +79,8 @@ const SELECT_DEVICES = `
 SELECT s.dev_eui, s.name, s.application, s.network, s.online, s.last_seen, s.last_keepalive_at,
   s.power_w, s.energy_wh, s.voltage_v, s.current_ma, s.temperature_c, s.relay_on,
   k.desired_minutes, k.reported_minutes, k.state, k.attempts, k.last_downlink_at, k.error,
-  k.spreading_factor, k.bandwidth_hz, k.period_minutes
+  k.spreading_factor, k.bandwidth_hz, k.period_minutes, k.mode, k.target_minutes, k.reason,
+  uplink_airtime_seconds(s.dev_eui, now() - interval '24 hours', now()) AS measured_seconds
 FROM device_status s JOIN device_keepalive k USING (dev_eui)`;
 
 const iso = (time: Date | null) => (time ? time.toISOString() : null);
@@ -94,10 +108,14 @@ function toDevice(row: DeviceRow): Device {
       lastDownlinkAt: iso(row.last_downlink_at),
       attempts: row.attempts,
       ...(row.error !== null && row.state === "failed" ? { error: row.error } : {}),
+      mode: row.mode ?? "fixed",
+      target: row.target_minutes,
+      reason: row.reason,
     },
     airtime: row.spreading_factor === null ? null : {
       ...keepAliveAirtime(row.spreading_factor, row.bandwidth_hz!, row.period_minutes),
       periodMinutes: row.period_minutes,
+      measuredSecondsLast24h: row.measured_seconds,
     },
   };
 }

@@ -13,7 +13,8 @@ export interface PolicyVerdict {
   leastAllowedMinutes: number;
 }
 
-const figure = (minutes: number) => (minutes < 10 ? minutes.toFixed(2) : minutes.toFixed(1));
+/** A period in minutes as the answers print it: 2 decimals below 10, else 1. */
+export const figure = (minutes: number) => (minutes < 10 ? minutes.toFixed(2) : minutes.toFixed(1));
 const radio = (a: Airtime) => `SF${a.spreadingFactor} at ${a.bandwidthHz / 1000} kHz (${a.keepAliveMs.toFixed(1)} ms per keep-alive)`;
 
 /** The least whole period the policy allows at this airtime. */

@@ -19,6 +19,9 @@ export interface KeepaliveRetry {
 
 export const DEFAULT_KEEPALIVE_RETRY: KeepaliveRetry = { waitPeriods: 3, backoff: 2, maxAttempts: 4 };
 
+/** How soon a pass follows stored uplinks (adaptive plugs are judged again at once, in batches). */
+const NUDGE_MS = 500;
+
 /** The downlink of a round: set the period, then ask the plug to report it. */
 export const keepaliveData = (minutes: unknown) => ({ setKeepAlive: minutes, getKeepAliveTime: true });
 
@@ -33,6 +36,8 @@ export interface ReconcilerOptions {
   now?: () => Date;
   /** Resolves once the database is migrated; passes start then. */
   ready?: Promise<unknown>;
+  /** Runs first in every pass: adaptive mode's judging (./adapt-pass.ts). */
+  judge?: (at: Date) => Promise<void>;
 }
 
 export class Reconciler {
@@ -41,6 +46,7 @@ export class Reconciler {
   private running: Promise<void> | null = null;
   private readonly listening = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private nudged: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -67,6 +73,7 @@ export class Reconciler {
     while (this.running) await this.running;
     this.running = (async () => {
       const at = this.now();
+      await this.options.judge?.(at);
       for (const round of await roundsToReconcile(this.options.db, at)) {
         await this.reconcileRound(round, at).catch((error: unknown) =>
           this.options.log.warn({ err: error, devEui: round.devEui }, "keep-alive reconciliation failed; retried on the next pass"));
@@ -77,9 +84,19 @@ export class Reconciler {
     return this.running;
   }
 
+  /** A pass soon (within NUDGE_MS), not one per call: ingest calls it after storing uplinks. */
+  nudge(): void {
+    if (this.closed || this.nudged || !this.options.judge) return;
+    this.nudged = setTimeout(() => {
+      this.nudged = undefined;
+      this.reconcile().catch((error: unknown) => this.options.log.warn({ err: error }, "keep-alive reconciler pass failed"));
+    }, NUDGE_MS);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.nudged);
     await this.running;
     await Promise.all(this.listening);
   }

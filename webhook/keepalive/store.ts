@@ -14,15 +14,34 @@ export interface Round {
   failedAt: string | null;
 }
 
+/** How a desired period came about: its mode, its target (adaptive), why, and who changed it. */
+export interface Desire {
+  mode: "fixed" | "adaptive";
+  target: number | null;
+  reason: string;
+  /** The desired period before (null: none), for the plug's history (keepalive_changes). */
+  from: number | null;
+  cause: "api" | "fleet" | "radio";
+}
+
 /** Records `minutes` as desired and starts a round with its first downlink already sent. */
-export async function startRound(q: Queryable, r: { devEui: string; minutes: number; reported: number | null; downlinkId: string; at: Date; next: Date }): Promise<void> {
+export async function startRound(q: Queryable, r: { devEui: string; minutes: number; reported: number | null; downlinkId: string; at: Date; next: Date } & Desire): Promise<void> {
   await q.query(
-    `INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, last_downlink_id, last_downlink_at, next_attempt_at, reported_seen)
-     VALUES ($1, $2, $3, 1, $4, $3, $5, $6)
+    `INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, last_downlink_id, last_downlink_at, next_attempt_at, reported_seen,
+       mode, target, reason, judged_at)
+     VALUES ($1, $2, $3, 1, $4, $3, $5, $6, $7, $8, $9, (SELECT last_seen FROM devices WHERE dev_eui = $1))
      ON CONFLICT (dev_eui) DO UPDATE SET minutes = EXCLUDED.minutes, requested_at = EXCLUDED.requested_at, attempts = 1,
        last_downlink_id = EXCLUDED.last_downlink_id, last_downlink_at = EXCLUDED.last_downlink_at,
-       next_attempt_at = EXCLUDED.next_attempt_at, reported_seen = EXCLUDED.reported_seen, failed_at = NULL, error = NULL`,
-    [r.devEui, r.minutes, r.at, r.downlinkId, r.next, r.reported]);
+       next_attempt_at = EXCLUDED.next_attempt_at, reported_seen = EXCLUDED.reported_seen, failed_at = NULL, error = NULL,
+       mode = EXCLUDED.mode, target = EXCLUDED.target, reason = EXCLUDED.reason, judged_at = EXCLUDED.judged_at`,
+    [r.devEui, r.minutes, r.at, r.downlinkId, r.next, r.reported, r.mode, r.target, r.reason]);
+  await recordChange(q, r.devEui, r.at, r);
+}
+
+/** A line of the plug's history of desired periods. */
+export async function recordChange(q: Queryable, devEui: string, at: Date, d: Desire & { minutes: number }): Promise<void> {
+  await q.query(`INSERT INTO keepalive_changes (dev_eui, at, from_minutes, to_minutes, cause, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [devEui, at, d.from, d.minutes, d.cause, d.reason]);
 }
 
 /**
