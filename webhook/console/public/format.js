@@ -107,7 +107,7 @@ export function h(tag, attributes, ...children) {
  */
 export function scrollingTable(table) {
   const hint = h("p", { class: "hint scroll-hint", hidden: true }, "More columns to the right: swipe the table sideways →");
-  const wrap = h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": table.getAttribute("aria-label") ?? "Table" }, table);
+  const wrap = h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${table.getAttribute("aria-label") ?? "Table"}, scrolling` }, table);
   const check = () => { hint.hidden = wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1; };
   new ResizeObserver(check).observe(wrap);
   wrap.addEventListener("scroll", check, { passive: true });

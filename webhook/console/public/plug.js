@@ -139,10 +139,11 @@ export async function plugPage(_main, show, devEui, signal) {
     charts,
     h("h2", null, "Protection and relay events"), events,
     h("h2", null, "Downlinks"), downlinks,
-    h("div", { class: "panel" }, h("h2", null, "Name and removal"), nameForm(device, (named) => {
-      device = named;
+    h("div", { class: "panel" }, h("h2", null, "Name and removal"), nameForm(device, async () => {
+      device = await api(`/api/devices/${devEui}`);
       heading.textContent = device.name ?? devEui;
       document.title = `${heading.textContent} · 16ASPM console`;
+      return device;
     }), removeButton(device)));
   await Promise.all([drawCharts(), drawDownlinks()]);
 }
@@ -245,7 +246,7 @@ function relayButtons(devEui, refresh) {
 /**
  * The plug's name in the console (PATCH /api/devices/{devEui} {"name"}): a name set here stays when the network
  * server sends another; "Use the network's name" sends null.
- * @param {Device} device @param {(device: Device) => void} renamed
+ * @param {Device} device @param {() => Promise<Device>} renamed reads the plug again
  */
 function nameForm(device, renamed) {
   const name = h("input", { id: "plug-name", name: "name", type: "text", maxlength: 100, value: device.name ?? "", autocomplete: "off" });
@@ -258,13 +259,11 @@ function nameForm(device, renamed) {
     result.className = "";
     result.textContent = "Saving…";
     try {
-      /** @type {Device} */
-      const answer = await api(`/api/devices/${device.devEui}`, { method: "PATCH", body: { name: value } });
-      device = answer ?? { ...device, name: value };
+      await api(`/api/devices/${device.devEui}`, { method: "PATCH", body: { name: value } });
+      device = await renamed();
       name.value = device.name ?? "";
       result.className = "ok";
       result.textContent = value === null ? `Back to the network's name${device.name ? `: ${device.name}` : ""}.` : `Saved: ${device.name}.`;
-      renamed(device);
     } catch (error) {
       result.className = "error";
       result.textContent = `Not saved: ${words(error)}`;
