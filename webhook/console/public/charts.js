@@ -12,7 +12,8 @@ const DAY = 86_400;
  * `zero`: the axis starts at 0 (power, current, energy); else it is fitted to the data (voltage, temperature).
  * `light`: drawn lighter (part days beside whole ones).
  * @typedef {{ label: string, unit: string, values: (number | null)[], scale?: string, zero?: boolean, light?: boolean }} Series
- * @typedef {{ title: string, times: number[], series: Series[], bars?: boolean, range?: [number, number], summary: string, empty: string }} ChartSpec
+ * `days`: one bar per day, ticks on days only.
+ * @typedef {{ title: string, times: number[], series: Series[], bars?: boolean, days?: boolean, range?: [number, number], summary: string, empty: string }} ChartSpec
  */
 
 /** @param {HTMLElement} plot */
@@ -70,6 +71,7 @@ export function chart(spec) {
     axes: [
       {
         space: 64,
+        ...(spec.days ? { incrs: [1, 2, 3, 7, 14, 28, 56, 91, 182, 364].map((n) => n * DAY) } : {}),
         values: (/** @type {uPlot} */ _u, /** @type {number[]} */ splits, /** @type {number} */ _axis, /** @type {number} */ _space, /** @type {number} */ increment) => {
           const labels = timeTicks(splits, increment);
           figure.dataset.xTicks = labels.join(" | ");

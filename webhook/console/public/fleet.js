@@ -38,7 +38,7 @@ export function statusCell(d) {
 export function powerCell(d) {
   if (d.online || d.power_W === null) return formatNumber(d.power_W, "W");
   return h("span", { class: "muted", title: `last keep-alive ${formatTime(d.lastReadingAt ?? d.lastSeen)}` },
-    `last: ${formatNumber(d.power_W, "W")}, ${ago(d.lastReadingAt ?? d.lastSeen)}`);
+    h("span", { class: "nowrap" }, `last: ${formatNumber(d.power_W, "W")},`), " ", h("span", { class: "nowrap" }, ago(d.lastReadingAt ?? d.lastSeen)));
 }
 
 /**
@@ -60,7 +60,7 @@ export function keepaliveCell(d) {
 const COLUMNS = [
   { key: "name", label: "Plug", value: (r) => (r.name ?? r.devEui).toLowerCase(),
     cell: (r) => h("span", null, h("a", { href: `/plugs/${r.devEui}`, "data-link": true }, r.name ?? r.devEui), h("br"), h("code", { class: "hint" }, r.devEui)) },
-  { key: "application", label: "Application", value: (r) => r.application ?? "", cell: (r) => r.application ?? "—", narrow: true },
+  { key: "application", label: "Application", value: (r) => r.application ?? "", cell: (r) => h("span", { class: "nowrap" }, r.application ?? "—"), narrow: true },
   { key: "online", label: "Status", value: (r) => (r.online ? 1 : 0), cell: statusCell },
   { key: "power", label: "Power now", num: true, value: (r) => (r.online ? r.power_W ?? -1 : -1), cell: powerCell },
   { key: "today", label: "Today", num: true, value: (r) => r.today, cell: (r) => formatEnergy(r.today) },
@@ -123,7 +123,7 @@ export async function fleetPage(_main, show, signal) {
         "aria-sort": sort.key === c.key ? (sort.ascending ? "ascending" : "descending") : undefined }, button);
     }));
     tbody.replaceChildren(...list.map((r) => h("tr", { "data-dev-eui": r.devEui },
-      ...COLUMNS.map((c) => h("td", { class: [c.num ? "num" : "", c.narrow ? "hide-narrow" : ""].join(" ").trim() || undefined, "data-key": c.key }, c.cell(r))))));
+      ...COLUMNS.map((c) => h("td", { class: [c.num ? "num" : "", c.narrow ? "hide-narrow" : ""].join(" ").trim() || undefined, "data-key": c.key, "data-label": c.label }, c.cell(r))))));
     const online = list.filter((r) => r.online).length;
     counts.textContent = `${list.length} plug${list.length === 1 ? "" : "s"}, ${online} online`;
     const sum = (/** @type {(r: Row) => number} */ f) => list.reduce((s, r) => s + f(r), 0);
@@ -150,7 +150,7 @@ export async function fleetPage(_main, show, signal) {
       const end = to.getTime() > Date.now() ? "now" : hourly ? `${formatDay(to)} ${formatClock(to)}` : formatDay(new Date(to.getTime() - 1));
       const covers = hourly ? `from ${formatDay(from)} ${formatClock(from)} to ${end}, in whole hours` : `from ${formatDay(from)} to ${end}, in whole ${TIME_ZONE} days`;
       chartSlot.replaceChildren(chart({
-        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, times: points.length ? bars.times : [], range: bars.range,
+        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, days: !hourly, times: points.length ? bars.times : [], range: bars.range,
         series: [{ label: "energy", unit: "kWh", values: bars.values }],
         summary: `${formatEnergy(total)} ${covers}.`,
         empty: "No energy recorded in this range.",
@@ -168,7 +168,7 @@ export async function fleetPage(_main, show, signal) {
   show("Fleet", h("h1", null, "Fleet"),
     h("div", { class: "toolbar" }, h("label", { for: "application" }, "Application", filter), counts),
     totals,
-    scrollingTable(h("table", { "aria-label": "Plugs" }, h("thead", null, headRow), tbody)),
+    scrollingTable(h("table", { "aria-label": "Plugs", class: "reflow" }, h("thead", null, headRow), tbody)),
     h("p", { class: "hint" }, `Today: since midnight; 7 days: today and the 6 days before; local days in ${TIME_ZONE}. Power now: online plugs only; an offline plug shows its last reading. Keep-alive: the period the plug reported, and the one set here. Airtime: the keep-alives' time on air per day at the reported period.`),
     h("h2", null, "Fleet energy"),
     rangePicker(range, (r) => { range = r; void drawChart(); }),

@@ -91,7 +91,7 @@ export async function plugPage(_main, show, devEui, signal) {
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
         chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: "Wh", values: hourBars.values }],
           summary: `${formatEnergy(sum(hours))} ${covers}: ${hoursSoFar} hours, ${hours.length} with consumption recorded.`, empty: "No energy recorded in this range." }),
-        chart({ title: "Energy per day", bars: true, times: hours.length ? days.times : [], range: days.range, series: [
+        chart({ title: "Energy per day", bars: true, days: true, times: hours.length ? days.times : [], range: days.range, series: [
           { label: "energy", unit: "kWh", values: days.whole },
           ...(partDays.length ? [{ label: "part of a day", unit: "kWh", values: days.part, light: true }] : [])],
           summary: `${formatEnergy(days.total)} ${covers} (the hours above), in ${days.times.length} ${TIME_ZONE} day${days.times.length === 1 ? "" : "s"}${
