@@ -37,6 +37,19 @@ export function timeTicks(splits, increment) {
   });
 }
 
+/** "voltage (V)": the series on one axis, part-day series aside unless alone. @param {Series[]} series */
+const axisLabel = (series) => {
+  const main = series.filter((s) => !s.light);
+  return `${(main.length ? main : series).map((s) => s.label).join(", ")} (${series[0].unit})`;
+};
+
+/** The decimals a tick step needs (2.5 → 1, 0.25 → 2), at most 3. @param {number} step */
+export function decimalsOf(step) {
+  const text = String(Number(step.toPrecision(3)));
+  const point = text.indexOf(".");
+  return point < 0 ? 0 : Math.min(3, text.length - point - 1);
+}
+
 /**
  * A y range: from 0 for quantities that start there, else fitted around the data with a margin.
  * @param {boolean} zero @param {number} min @param {number} max
@@ -80,11 +93,12 @@ export function chart(spec) {
       },
       ...scales.map((scale, i) => ({
         scale,
-        label: spec.series.filter((s) => scaleOf(s) === scale && !s.light).map((s) => s.label).join(", ") + ` (${spec.series.find((s) => scaleOf(s) === scale)?.unit})`,
+        label: axisLabel(spec.series.filter((s) => scaleOf(s) === scale)),
         side: i === 0 ? 3 : 1,
         grid: { show: i === 0 },
         size: 60,
-        values: (/** @type {uPlot} */ _u, /** @type {number[]} */ splits) => splits.map((v) => formatNumber(v, "", 2)),
+        values: (/** @type {uPlot} */ _u, /** @type {number[]} */ splits, /** @type {number} */ _axis, /** @type {number} */ _space, /** @type {number} */ increment) =>
+          splits.map((v) => formatNumber(v, "", decimalsOf(increment))),
       })),
     ],
     series: [
@@ -125,9 +139,8 @@ export const seconds = (iso) => Date.parse(iso) / 1000;
  * @param {"hour" | "day"} period
  * @param {Date} from
  * @param {Date} to
- * @param {number} [scale] divides each value (1000: kWh)
  */
-export function energyBars(points, period, from, to, scale = 1) {
+export function energyBars(points, period, from, to) {
   const byTime = new Map(points.map((p) => [Date.parse(p.time), p.energy_Wh]));
   /** @type {number[]} */
   const times = [];
@@ -136,12 +149,16 @@ export function energyBars(points, period, from, to, scale = 1) {
   const at = period === "hour" ? new Date(Math.floor(from.getTime() / 3_600_000) * 3_600_000) : localMidnight(from);
   while (at < to) {
     times.push(at.getTime() / 1000);
-    values.push((byTime.get(at.getTime()) ?? 0) / scale);
+    values.push(byTime.get(at.getTime()) ?? 0);
     if (period === "hour") at.setTime(at.getTime() + 3_600_000);
     else at.setDate(at.getDate() + 1);
   }
-  return { times, values, range: /** @type {[number, number]} */ ([times[0] ?? from.getTime() / 1000, at.getTime() / 1000]) };
+  const { unit, scale } = energyUnit(values);
+  return { times, values: values.map((v) => v / scale), unit, range: /** @type {[number, number]} */ ([times[0] ?? from.getTime() / 1000, at.getTime() / 1000]) };
 }
+
+/** kWh when a bar reaches 1 kWh, else Wh: an axis of 0.002 kWh steps helps nobody. @param {number[]} wh */
+const energyUnit = (wh) => (wh.some((v) => Math.abs(v) >= 1000) ? { unit: "kWh", scale: 1000 } : { unit: "Wh", scale: 1 });
 
 /**
  * Energy per local day over a range, summed from the range's hours (the hourly chart's), so the two charts'
@@ -150,9 +167,8 @@ export function energyBars(points, period, from, to, scale = 1) {
  * @param {import("../client").EnergyPoint[]} hours
  * @param {Date} from
  * @param {Date} to
- * @param {number} [scale] divides each value (1000: kWh)
  */
-export function daysOfHours(hours, from, to, scale = 1) {
+export function daysOfHours(hours, from, to) {
   const { times, range } = energyBars([], "day", from, to);
   /** @type {number[]} */
   const sums = times.map(() => 0);
@@ -168,8 +184,9 @@ export function daysOfHours(hours, from, to, scale = 1) {
     if (part) partDays.push({ day: start, from: start < from ? from : null, to: end > to ? to : null });
     return part;
   });
+  const { unit, scale } = energyUnit(sums);
   return {
-    times, range, partDays, total: sums.reduce((s, v) => s + v, 0),
+    times, range, partDays, unit, total: sums.reduce((s, v) => s + v, 0),
     whole: sums.map((v, i) => (isPart[i] ? null : v / scale)),
     part: sums.map((v, i) => (isPart[i] ? v / scale : null)),
   };

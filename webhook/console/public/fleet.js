@@ -146,12 +146,12 @@ export async function fleetPage(_main, show, signal) {
       /** @type {{ points: import("../client").EnergyPoint[] }} */
       const { points } = await api(`/api/energy?${query({ period: hourly ? "hour" : "day", from, to, tz: TIME_ZONE, application: filter.value || undefined })}`);
       const total = points.reduce((s, p) => s + p.energy_Wh, 0);
-      const bars = energyBars(points, hourly ? "hour" : "day", from, to, 1000);
+      const bars = energyBars(points, hourly ? "hour" : "day", from, to);
       const end = to.getTime() > Date.now() ? "now" : hourly ? `${formatDay(to)} ${formatClock(to)}` : formatDay(new Date(to.getTime() - 1));
       const covers = hourly ? `from ${formatDay(from)} ${formatClock(from)} to ${end}, in whole hours` : `from ${formatDay(from)} to ${end}, in whole ${TIME_ZONE} days`;
       chartSlot.replaceChildren(chart({
         title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, days: !hourly, times: points.length ? bars.times : [], range: bars.range,
-        series: [{ label: "energy", unit: "kWh", values: bars.values }],
+        series: [{ label: "energy", unit: bars.unit, values: bars.values }],
         summary: `${formatEnergy(total)} ${covers}.`,
         empty: "No energy recorded in this range.",
       }));

@@ -75,7 +75,7 @@ export async function plugPage(_main, show, devEui, signal) {
       const each = readings.resolution === "hour" ? "hourly averages" : "every keep-alive";
       const power = stats(p.map((x) => x.power_W)), volts = stats(p.map((x) => x.acVoltage_V)), amps = stats(p.map((x) => x.acCurrent_mA)), temp = stats(p.map((x) => x.internalTemperature));
       const sum = (/** @type {import("../client").EnergyPoint[]} */ list) => list.reduce((s, x) => s + x.energy_Wh, 0);
-      const hourBars = energyBars(hours, "hour", range.from, range.to), days = daysOfHours(hours, range.from, range.to, 1000);
+      const hourBars = energyBars(hours, "hour", range.from, range.to), days = daysOfHours(hours, range.from, range.to);
       // Both energy charts hold the range's hours: one total, labelled with the times it covers.
       const now = Date.now();
       const at = (/** @type {Date} */ d) => `${formatDay(d)} ${formatClock(d)}`;
@@ -89,11 +89,11 @@ export async function plugPage(_main, show, devEui, signal) {
           { label: "voltage", unit: "V", values: p.map((x) => x.acVoltage_V), zero: false },
           { label: "current", unit: "mA", values: p.map((x) => x.acCurrent_mA) }],
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
-        chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: "Wh", values: hourBars.values }],
+        chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: hourBars.unit, values: hourBars.values }],
           summary: `${formatEnergy(sum(hours))} ${covers}: ${hoursSoFar} hours, ${hours.length} with consumption recorded.`, empty: "No energy recorded in this range." }),
         chart({ title: "Energy per day", bars: true, days: true, times: hours.length ? days.times : [], range: days.range, series: [
-          { label: "energy", unit: "kWh", values: days.whole },
-          ...(partDays.length ? [{ label: "part of a day", unit: "kWh", values: days.part, light: true }] : [])],
+          ...(days.whole.some((v) => v !== null) ? [{ label: "energy", unit: days.unit, values: days.whole }] : []),
+          ...(partDays.length ? [{ label: "part of a day", unit: days.unit, values: days.part, light: true }] : [])],
           summary: `${formatEnergy(days.total)} ${covers} (the hours above), in ${days.times.length} ${TIME_ZONE} day${days.times.length === 1 ? "" : "s"}${
             partDays.length ? `; part days, lighter: ${partDays.join(", ")}` : ""}.`, empty: "No energy recorded in this range." }),
         chart({ title: "Temperature", times, range: span, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature), zero: false }],
