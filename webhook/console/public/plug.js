@@ -90,7 +90,7 @@ export async function plugPage(_main, show, devEui, signal) {
           { label: "current", unit: "mA", values: p.map((x) => x.acCurrent_mA) }],
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
         chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: hourBars.unit, values: hourBars.values }],
-          summary: `${formatEnergy(sum(hours))} ${covers}: ${hoursSoFar} hours, ${hours.length} with consumption recorded.`, empty: "No energy recorded in this range." }),
+          summary: `${formatEnergy(sum(hours))} ${covers}: ${hoursSoFar} hours, ${hours.length} with keep-alives.`, empty: "No energy recorded in this range." }),
         chart({ title: "Energy per day", bars: true, days: true, times: hours.length ? days.times : [], range: days.range, series: [
           ...(days.whole.some((v) => v !== null) ? [{ label: "energy", unit: days.unit, values: days.whole }] : []),
           ...(partDays.length ? [{ label: "part of a day", unit: days.unit, values: days.part, light: true }] : [])],
