@@ -209,4 +209,30 @@ describe.each(DATABASES)("SQL analytics on %s", (_name, factory) => {
     const relay = await rows(`SELECT to_char(time AT TIME ZONE 'UTC', 'HH24:MI') AS t, source, relay_on FROM relay_events WHERE dev_eui = $1 ORDER BY time`, [dev]);
     expect(relay).toEqual([{ t: "08:04", source: "manual", relay_on: false }, { t: "08:05", source: "reported", relay_on: true }]);
   });
+
+  it("relay changes between keep-alives are relay events, unless a 5D or B1 of the same uplink names them", async () => {
+    const dev = newDevice();
+    const state = (time: string, relayOn: boolean, messages = "") =>
+      uplinkRecord(dev, time, new Uint8Array([...hex(messages), ...keepAliveBytes(at(time, 1, { relayOn }))]));
+    // Stored out of order, and with a gap of two days before the last keep-alive (the look-back beyond a day).
+    await db.transaction((tx) => writeBatch(tx, [
+      state("2026-11-06T08:20:00Z", true),
+      state("2026-11-06T08:00:00Z", true),
+      state("2026-11-06T08:10:00Z", false),
+      state("2026-11-06T08:30:00Z", true),
+      state("2026-11-06T08:40:00Z", false, "5D00"),
+      state("2026-11-08T09:00:00Z", true),
+    ]));
+    const relay = await rows(`SELECT to_char(time AT TIME ZONE 'UTC', 'DD HH24:MI') AS t, source, relay_on FROM relay_events WHERE dev_eui = $1 ORDER BY time`, [dev]);
+    expect(relay).toEqual([
+      { t: "06 08:10", source: "keepalive", relay_on: false },
+      { t: "06 08:20", source: "keepalive", relay_on: true },
+      { t: "06 08:40", source: "manual", relay_on: false },
+      { t: "08 09:00", source: "keepalive", relay_on: true },
+    ]);
+    // A range asks only for its own keep-alives, and still sees the change from the one before it.
+    const inRange = await rows(`SELECT to_char(time AT TIME ZONE 'UTC', 'DD HH24:MI') AS t FROM relay_events
+      WHERE dev_eui = $1 AND time >= '2026-11-06T08:20:00Z' AND time < '2026-11-06T08:35:00Z'`, [dev]);
+    expect(inRange).toEqual([{ t: "06 08:20" }]);
+  });
 });

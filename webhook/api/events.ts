@@ -4,7 +4,7 @@ import type { Queryable } from "../db/database";
 
 export type DeviceEvent =
   | { time: string; type: "protection"; protection: string; phase: "trip" | "recovery"; eventCount: number | null; value: number | null; unit: string }
-  | { time: string; type: "relay"; source: "manual" | "reported"; relayOn: boolean };
+  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayOn: boolean };
 
 /** At most this many events of each type are answered. */
 export const EVENTS_LIMIT = 500;
@@ -15,7 +15,7 @@ export async function deviceEvents(db: Queryable, devEui: string, from: Date, to
     db.query<{ time: Date; protection: string; phase: "trip" | "recovery"; event_count: number | null; value: number | null; unit: string }>(
       `SELECT time, protection, phase, event_count, value, unit FROM protection_events
        WHERE dev_eui = $1 AND time >= $2 AND time < $3 ORDER BY time DESC LIMIT $4`, range),
-    db.query<{ time: Date; source: "manual" | "reported"; relay_on: boolean }>(
+    db.query<{ time: Date; source: "manual" | "reported" | "keepalive"; relay_on: boolean }>(
       `SELECT time, source, relay_on FROM relay_events
        WHERE dev_eui = $1 AND time >= $2 AND time < $3 ORDER BY time DESC LIMIT $4`, range),
   ]);

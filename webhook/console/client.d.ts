@@ -33,7 +33,7 @@ export interface ReadingSeries {
 
 export type DeviceEvent =
   | { time: string; type: "protection"; protection: string; phase: "trip" | "recovery"; eventCount: number | null; value: number | null; unit: string }
-  | { time: string; type: "relay"; source: "manual" | "reported"; relayOn: boolean };
+  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayOn: boolean };
 
 /** A time range the pages show: its bounds and how users name it. */
 export interface Range { key: "24h" | "7d" | "30d" | "custom"; from: Date; to: Date }

@@ -2,7 +2,10 @@
 // The export: energy per hour or day as CSV (GET /api/export/energy.csv), for billing and spreadsheets,
 // with a preview of what the file holds.
 import { api, query } from "./api.js";
-import { formatEnergy, h, localMidnight, TIME_ZONE } from "./format.js";
+import { formatEnergy, formatNumber, formatTime, h, localMidnight, scrollingTable, TIME_ZONE } from "./format.js";
+
+/** The rows the preview shows; the rest are counted. */
+export const PREVIEW_ROWS = 10;
 
 /** @param {Date} d the value of a date input */
 const dateValue = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -25,6 +28,7 @@ export async function exportPage(_main, show, signal) {
     ...devices.map((d) => h("option", { value: d.devEui }, d.name ? `${d.name} (${d.devEui})` : d.devEui)));
   const download = h("a", { class: "primary", id: "export-download", download: true }, "Download CSV");
   const preview = h("p", { role: "status", "aria-live": "polite" });
+  const rowsShown = h("div", { id: "export-preview" });
 
   async function update() {
     // Whole local days, "to" included: its midnight is the day after.
@@ -33,6 +37,7 @@ export async function exportPage(_main, show, signal) {
       download.removeAttribute("href");
       preview.className = "error";
       preview.textContent = "Choose a first day on or before the last day.";
+      rowsShown.replaceChildren();
       return;
     }
     const toExclusive = localMidnight(toDate, 1);
@@ -45,16 +50,24 @@ export async function exportPage(_main, show, signal) {
     preview.className = "";
     preview.textContent = "Counting…";
     try {
-      /** @type {{ devices: { devEui: string, points: import("../client").EnergyPoint[] }[] }} */
+      // The same rows as the file (one query behind both), in its order: by plug, then time.
+      /** @type {{ devices: { devEui: string, name: string | null, points: import("../client").EnergyPoint[] }[] }} */
       const answer = await api(`/api/energy/devices?${query({ period: period.value, ...bounds, tz: zone.value })}`);
       const chosen = answer.devices.filter((d) => !plug.value || d.devEui === plug.value);
-      const rows = chosen.reduce((s, d) => s + d.points.length, 0);
-      const total = chosen.reduce((s, d) => s + d.points.reduce((t, p) => t + p.energy_Wh, 0), 0);
-      preview.textContent = rows === 0 ? "No energy recorded in this range: the file would hold only its header."
-        : `The file holds ${rows} rows (${chosen.length} plug${chosen.length === 1 ? "" : "s"}), ${formatEnergy(total)} in all.`;
+      const rows = chosen.flatMap((d) => d.points.map((p) => ({ devEui: d.devEui, name: d.name, ...p })));
+      const total = rows.reduce((s, r) => s + r.energy_Wh, 0);
+      preview.textContent = rows.length === 0 ? "No energy recorded in this range: the file would hold only its header."
+        : `The file holds ${formatNumber(rows.length, "", 0)} rows (${chosen.length} plug${chosen.length === 1 ? "" : "s"}), ${formatEnergy(total)} in all.${
+          rows.length > PREVIEW_ROWS ? ` The first ${PREVIEW_ROWS}:` : ""}`;
+      rowsShown.replaceChildren(rows.length === 0 ? "" : scrollingTable(h("table", { "aria-label": "The file's first rows" },
+        h("thead", null, h("tr", null, ...["dev_eui", "name", "period_start (UTC)", "energy_wh", "period start, your zone"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", null, ...rows.slice(0, PREVIEW_ROWS).map((r) => h("tr", null,
+          h("td", null, h("code", null, r.devEui)), h("td", null, r.name ?? ""), h("td", null, h("code", null, r.time)),
+          h("td", { class: "num" }, String(r.energy_Wh)), h("td", { class: "hint" }, formatTime(r.time))))))));
     } catch (error) {
       preview.className = "error";
       preview.textContent = error instanceof Error ? error.message : String(error);
+      rowsShown.replaceChildren();
     }
   }
   for (const input of [period, from, to, zone, plug]) input.addEventListener("change", () => void update());
@@ -67,6 +80,6 @@ export async function exportPage(_main, show, signal) {
       h("label", { for: "export-to" }, "Last day", to),
       h("label", { for: "export-zone" }, "Days of", zone),
       h("label", { for: "export-plug" }, "Plugs", plug)),
-    h("p", null, download), preview);
+    h("p", null, download), preview, rowsShown);
   await update();
 }

@@ -3,7 +3,7 @@
 // the fleet's energy per day; filtered by application, sorted by any column.
 import { api, query } from "./api.js";
 import { chart, energyBars } from "./charts.js";
-import { ago, formatDay, formatEnergy, formatNumber, formatTime, h, localMidnight, presetRange, TIME_ZONE } from "./format.js";
+import { ago, formatClock, formatDay, formatEnergy, formatNumber, formatTime, h, localMidnight, presetRange, scrollingTable, TIME_ZONE } from "./format.js";
 import { rangePicker } from "./ranges.js";
 
 /** TTN's fair-use budget: 30 s of uplink airtime per plug and day (keepalive-airtime.md). */
@@ -23,33 +23,49 @@ export function airtimeCell(d) {
   if (!d.airtime) return h("span", { class: "muted" }, "not known yet");
   const p = period(d);
   const over = p < d.airtime.minMinutesDutyCycle ? "over the 1 % duty cycle" : p < d.airtime.minMinutesFairUse ? "over TTN fair use" : null;
-  return h("span", null, `${formatNumber(d.airtime.secondsPerDay, "s")}/day`,
+  return h("span", null, h("span", { class: "nowrap" }, `${formatNumber(d.airtime.secondsPerDay, "s")}/day`),
     h("span", { class: "hint" }, ` of ${FAIR_USE_SECONDS} s (SF${d.airtime.spreadingFactor})`),
     over ? h("span", { class: "badge warning" }, over) : null);
 }
 
 /** @param {Device} d */
 export function statusCell(d) {
-  return h("span", null, h("span", { class: `badge ${d.online ? "online" : "offline"}` }, d.online ? "online" : "offline"),
-    h("span", { class: "hint", title: formatTime(d.lastSeen) }, ` ${d.online ? "heard" : "since last heard"} ${ago(d.lastSeen)}`));
+  return h("span", { class: "nowrap" }, h("span", { class: `badge ${d.online ? "online" : "offline"}` }, d.online ? "online" : "offline"),
+    h("span", { class: "hint", title: `last heard ${formatTime(d.lastSeen)}` }, ` ${ago(d.lastSeen)}`));
 }
 
-/** @param {Device} d */
+/** Power now while the plug is online; else its last reading, said to be one. @param {Device} d */
+export function powerCell(d) {
+  if (d.online || d.power_W === null) return formatNumber(d.power_W, "W");
+  return h("span", { class: "muted", title: `last keep-alive ${formatTime(d.lastReadingAt ?? d.lastSeen)}` },
+    h("span", { class: "nowrap" }, `last: ${formatNumber(d.power_W, "W")},`), " ", h("span", { class: "nowrap" }, ago(d.lastReadingAt ?? d.lastSeen)));
+}
+
+/**
+ * The keep-alive period in words: what the plug reported, and what was asked of it.
+ * @param {Device} d
+ */
 export function keepaliveCell(d) {
   const { desired, reported, state } = d.keepalive;
-  return h("span", null, `${desired ?? "—"} / ${reported ?? "—"} min `, h("span", { class: `badge state-${state}` }, state.replace("_", " ")));
+  const now = reported === null ? h("span", { class: "muted" }, "not reported yet") : h("span", { class: "nowrap" }, `every ${formatNumber(reported, "min")}`);
+  const asked = desired === null ? null
+    : state === "in_sync" ? h("span", { class: "badge state-in_sync", title: "the period set here, confirmed by the plug" }, "as set")
+    : state === "pending" ? h("span", { class: "badge state-pending", title: "sent; the plug confirms with its next report" }, `→ ${formatNumber(desired, "min")} pending`)
+    : state === "failed" ? h("span", { class: "badge state-failed", title: d.keepalive.error ?? "the plug did not take it" }, `${formatNumber(desired, "min")} failed`)
+    : h("span", { class: "badge state-unknown" }, `set ${formatNumber(desired, "min")}`);
+  return h("span", null, now, asked ? " " : null, asked);
 }
 
 /** @type {Column[]} */
 const COLUMNS = [
   { key: "name", label: "Plug", value: (r) => (r.name ?? r.devEui).toLowerCase(),
     cell: (r) => h("span", null, h("a", { href: `/plugs/${r.devEui}`, "data-link": true }, r.name ?? r.devEui), h("br"), h("code", { class: "hint" }, r.devEui)) },
-  { key: "application", label: "Application", value: (r) => r.application ?? "", cell: (r) => r.application ?? "—", narrow: true },
+  { key: "application", label: "Application", value: (r) => r.application ?? "", cell: (r) => h("span", { class: "nowrap" }, r.application ?? "—"), narrow: true },
   { key: "online", label: "Status", value: (r) => (r.online ? 1 : 0), cell: statusCell },
-  { key: "power", label: "Power now", num: true, value: (r) => r.power_W ?? -1, cell: (r) => formatNumber(r.power_W, "W") },
+  { key: "power", label: "Power now", num: true, value: (r) => (r.online ? r.power_W ?? -1 : -1), cell: powerCell },
   { key: "today", label: "Today", num: true, value: (r) => r.today, cell: (r) => formatEnergy(r.today) },
   { key: "week", label: "7 days", num: true, value: (r) => r.week, cell: (r) => formatEnergy(r.week) },
-  { key: "keepalive", label: "Keep-alive desired / reported", value: (r) => r.keepalive.state, cell: keepaliveCell, narrow: true },
+  { key: "keepalive", label: "Keep-alive", value: (r) => r.keepalive.reported ?? 0, cell: keepaliveCell, narrow: true },
   { key: "airtime", label: "Airtime", num: true, value: (r) => r.airtime?.secondsPerDay ?? -1, cell: airtimeCell, narrow: true },
 ];
 
@@ -107,7 +123,7 @@ export async function fleetPage(_main, show, signal) {
         "aria-sort": sort.key === c.key ? (sort.ascending ? "ascending" : "descending") : undefined }, button);
     }));
     tbody.replaceChildren(...list.map((r) => h("tr", { "data-dev-eui": r.devEui },
-      ...COLUMNS.map((c) => h("td", { class: [c.num ? "num" : "", c.narrow ? "hide-narrow" : ""].join(" ").trim() || undefined, "data-key": c.key }, c.cell(r))))));
+      ...COLUMNS.map((c) => h("td", { class: [c.num ? "num" : "", c.narrow ? "hide-narrow" : ""].join(" ").trim() || undefined, "data-key": c.key, "data-label": c.label }, c.cell(r))))));
     const online = list.filter((r) => r.online).length;
     counts.textContent = `${list.length} plug${list.length === 1 ? "" : "s"}, ${online} online`;
     const sum = (/** @type {(r: Row) => number} */ f) => list.reduce((s, r) => s + f(r), 0);
@@ -123,15 +139,20 @@ export async function fleetPage(_main, show, signal) {
   async function drawChart() {
     chartSlot.replaceChildren(h("p", { class: "status", role: "status" }, "Loading energy…"));
     const hourly = range.to.getTime() - range.from.getTime() <= 2 * 86_400_000;
+    // Whole periods only, and the summary names them: hours as chosen, days widened to their midnights.
+    const from = hourly ? range.from : localMidnight(range.from);
+    const to = hourly || localMidnight(range.to).getTime() === range.to.getTime() ? range.to : localMidnight(range.to, 1);
     try {
       /** @type {{ points: import("../client").EnergyPoint[] }} */
-      const { points } = await api(`/api/energy?${query({ period: hourly ? "hour" : "day", from: range.from, to: range.to, tz: TIME_ZONE, application: filter.value || undefined })}`);
+      const { points } = await api(`/api/energy?${query({ period: hourly ? "hour" : "day", from, to, tz: TIME_ZONE, application: filter.value || undefined })}`);
       const total = points.reduce((s, p) => s + p.energy_Wh, 0);
-      const bars = energyBars(points, hourly ? "hour" : "day", range.from, range.to, 1000);
+      const bars = energyBars(points, hourly ? "hour" : "day", from, to);
+      const end = to.getTime() > Date.now() ? "now" : hourly ? `${formatDay(to)} ${formatClock(to)}` : formatDay(new Date(to.getTime() - 1));
+      const covers = hourly ? `from ${formatDay(from)} ${formatClock(from)} to ${end}, in whole hours` : `from ${formatDay(from)} to ${end}, in whole ${TIME_ZONE} days`;
       chartSlot.replaceChildren(chart({
-        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, times: points.length ? bars.times : [], range: bars.range,
-        series: [{ label: "energy", unit: "kWh", values: bars.values }],
-        summary: `${formatEnergy(total)} from ${formatDay(range.from)} to ${formatDay(new Date(range.to.getTime() - 1))}, in ${TIME_ZONE} ${hourly ? "hours" : "days"}.`,
+        title: hourly ? "Fleet energy per hour" : "Fleet energy per day", bars: true, days: !hourly, times: points.length ? bars.times : [], range: bars.range,
+        series: [{ label: "energy", unit: bars.unit, values: bars.values }],
+        summary: `${formatEnergy(total)} ${covers}.`,
         empty: "No energy recorded in this range.",
       }));
     } catch (error) {
@@ -147,8 +168,8 @@ export async function fleetPage(_main, show, signal) {
   show("Fleet", h("h1", null, "Fleet"),
     h("div", { class: "toolbar" }, h("label", { for: "application" }, "Application", filter), counts),
     totals,
-    h("div", { class: "table-wrap" }, h("table", { "aria-label": "Plugs" }, h("thead", null, headRow), tbody)),
-    h("p", { class: "hint" }, `Today and 7 days: local days in ${TIME_ZONE}. Keep-alive in minutes. Airtime: the keep-alives' time on air per day at the reported period.`),
+    scrollingTable(h("table", { "aria-label": "Plugs", class: "reflow" }, h("thead", null, headRow), tbody)),
+    h("p", { class: "hint" }, `Today: since midnight; 7 days: today and the 6 days before; local days in ${TIME_ZONE}. Power now: online plugs only; an offline plug shows its last reading. Keep-alive: the period the plug reported, and the one set here. Airtime: the keep-alives' time on air per day at the reported period.`),
     h("h2", null, "Fleet energy"),
     rangePicker(range, (r) => { range = r; void drawChart(); }),
     chartSlot);

@@ -2,15 +2,18 @@
 // One plug: its state, charts (power; voltage and current on their own axes; temperature; energy per hour
 // and per day), protection and relay events, downlink history, the keep-alive form and the relay buttons.
 import { api, ApiFailure, query } from "./api.js";
-import { chart, energyBars, seconds } from "./charts.js";
-import { airtimeCell, keepaliveCell, statusCell } from "./fleet.js";
-import { formatEnergy, formatNumber, formatTime, h, presetRange, TIME_ZONE } from "./format.js";
+import { chart, daysOfHours, energyBars, seconds } from "./charts.js";
+import { airtimeCell, keepaliveCell, powerCell, statusCell } from "./fleet.js";
+import { ago, formatClock, formatDay, formatEnergy, formatLeastMinutes, formatNumber, formatTime, h, presetRange, scrollingTable, TIME_ZONE } from "./format.js";
 import { rangePicker } from "./ranges.js";
 
 /**
  * @typedef {import("../client").Device} Device
  * @typedef {import("../client").Downlink} Downlink
  */
+
+/** Where a relay event was seen, in words. */
+const RELAY_SOURCES = { manual: "switched by hand on the plug", reported: "reported on request", keepalive: "seen in its keep-alives (a change from the one before)" };
 
 /** @param {unknown} error */
 const words = (error) => (error instanceof Error ? error.message : String(error));
@@ -30,11 +33,16 @@ export async function plugPage(_main, show, devEui, signal) {
   let device = await api(`/api/devices/${devEui}`);
   if (signal.aborted) return;
   const title = device.name ?? devEui;
+  const heading = h("h1", null, title);
 
   const facts = h("div", { class: "cards" });
-  const drawFacts = () => facts.replaceChildren(
+  const stale = h("p", { class: "hint", "data-figure": "stale" });
+  const drawFacts = () => {
+    stale.textContent = !device.online && device.lastReadingAt
+      ? `Offline: power, relay, voltage, current and temperature are from its last keep-alive, ${formatTime(device.lastReadingAt)} (${ago(device.lastReadingAt)}).` : "";
+    facts.replaceChildren(
     card("Status", statusCell(device)),
-    card("Power now", formatNumber(device.power_W, "W"), "power"),
+    card(device.online || device.power_W === null ? "Power now" : "Last power", powerCell(device), "power"),
     card("Relay", device.relayState ?? "—", "relay"),
     card("Voltage", formatNumber(device.acVoltage_V, "V")),
     card("Current", formatNumber(device.acCurrent_mA, "mA")),
@@ -42,6 +50,7 @@ export async function plugPage(_main, show, devEui, signal) {
     card("Energy counter", formatEnergy(device.energy_Wh)),
     card("Keep-alive", keepaliveCell(device), "keepalive"),
     card("Airtime", airtimeCell(device)));
+  };
 
   const charts = h("div", { class: "charts" });
   const events = h("div");
@@ -53,10 +62,9 @@ export async function plugPage(_main, show, devEui, signal) {
     events.replaceChildren(h("p", { class: "status" }, "Loading events…"));
     const r = query({ from: range.from, to: range.to });
     try {
-      const [readings, hours, days, eventList] = await Promise.all([
+      const [readings, hours, eventList] = await Promise.all([
         api(`/api/devices/${devEui}/readings?${r}`).then((/** @type {import("../client").ReadingSeries} */ a) => a),
         api(`/api/devices/${devEui}/energy?${query({ period: "hour", from: range.from, to: range.to })}`).then((/** @type {{ points: import("../client").EnergyPoint[] }} */ a) => a.points),
-        api(`/api/devices/${devEui}/energy?${query({ period: "day", from: range.from, to: range.to, tz: TIME_ZONE })}`).then((/** @type {{ points: import("../client").EnergyPoint[] }} */ a) => a.points),
         api(`/api/devices/${devEui}/events?${r}`).then((/** @type {{ events: import("../client").DeviceEvent[] }} */ a) => a.events),
       ]);
       if (signal.aborted) return;
@@ -67,24 +75,33 @@ export async function plugPage(_main, show, devEui, signal) {
       const each = readings.resolution === "hour" ? "hourly averages" : "every keep-alive";
       const power = stats(p.map((x) => x.power_W)), volts = stats(p.map((x) => x.acVoltage_V)), amps = stats(p.map((x) => x.acCurrent_mA)), temp = stats(p.map((x) => x.internalTemperature));
       const sum = (/** @type {import("../client").EnergyPoint[]} */ list) => list.reduce((s, x) => s + x.energy_Wh, 0);
-      const hourBars = energyBars(hours, "hour", range.from, range.to), dayBars = energyBars(days, "day", range.from, range.to, 1000);
+      const hourBars = energyBars(hours, "hour", range.from, range.to), days = daysOfHours(hours, range.from, range.to);
+      // Both energy charts hold the range's hours: one total, labelled with the times it covers.
+      const now = Date.now();
+      const at = (/** @type {Date} */ d) => `${formatDay(d)} ${formatClock(d)}`;
+      const covers = `from ${at(range.from)} to ${range.to.getTime() > now ? "now" : at(range.to)}`;
+      const hoursSoFar = hourBars.times.filter((t) => t * 1000 < now).length;
+      const partDays = days.partDays.map((d) => `${formatDay(d.day)} ${d.from ? `from ${formatClock(d.from)}` : ""}${d.from && d.to ? " " : ""}${d.to ? `to ${d.to.getTime() > now ? "now" : formatClock(d.to)}` : ""}`);
       charts.replaceChildren(
         chart({ title: "Power", times, range: span, series: [{ label: "power", unit: "W", values: p.map((x) => x.power_W) }],
           summary: `${each}: max ${formatNumber(power.max, "W")}, mean ${formatNumber(power.mean, "W")}, ${p.length} points.`, empty: "No readings in this range." }),
         chart({ title: "Voltage and current", times, range: span, series: [
-          { label: "voltage", unit: "V", values: p.map((x) => x.acVoltage_V) },
+          { label: "voltage", unit: "V", values: p.map((x) => x.acVoltage_V), zero: false },
           { label: "current", unit: "mA", values: p.map((x) => x.acCurrent_mA) }],
           summary: `Voltage ${formatNumber(volts.min, "V")} to ${formatNumber(volts.max, "V")}; current up to ${formatNumber(amps.max, "mA")}.`, empty: "No readings in this range." }),
-        chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: "Wh", values: hourBars.values }],
-          summary: `${formatEnergy(sum(hours))}; ${hours.length} of ${hourBars.times.length} hours with consumption recorded.`, empty: "No energy recorded in this range." }),
-        chart({ title: "Energy per day", bars: true, times: days.length ? dayBars.times : [], range: dayBars.range, series: [{ label: "energy", unit: "kWh", values: dayBars.values }],
-          summary: `${formatEnergy(sum(days))} over ${dayBars.times.length} days (${TIME_ZONE} days).`, empty: "No energy recorded in this range." }),
-        chart({ title: "Temperature", times, range: span, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature) }],
+        chart({ title: "Energy per hour", bars: true, times: hours.length ? hourBars.times : [], range: hourBars.range, series: [{ label: "energy", unit: hourBars.unit, values: hourBars.values }],
+          summary: `${formatEnergy(sum(hours))} ${covers}: ${hoursSoFar} hours, ${hours.length} with keep-alives.`, empty: "No energy recorded in this range." }),
+        chart({ title: "Energy per day", bars: true, days: true, times: hours.length ? days.times : [], range: days.range, series: [
+          ...(days.whole.some((v) => v !== null) ? [{ label: "energy", unit: days.unit, values: days.whole }] : []),
+          ...(partDays.length ? [{ label: "part of a day", unit: days.unit, values: days.part, light: true }] : [])],
+          summary: `${formatEnergy(days.total)} ${covers} (the hours above), in ${days.times.length} ${TIME_ZONE} day${days.times.length === 1 ? "" : "s"}${
+            partDays.length ? `; part days, lighter: ${partDays.join(", ")}` : ""}.`, empty: "No energy recorded in this range." }),
+        chart({ title: "Temperature", times, range: span, series: [{ label: "temperature", unit: "°C", values: p.map((x) => x.internalTemperature), zero: false }],
           summary: `${formatNumber(temp.min, "°C")} to ${formatNumber(temp.max, "°C")}.`, empty: "No readings in this range." }));
       events.replaceChildren(eventList.length === 0 ? h("p", { class: "muted" }, "No protection or relay events in this range.") : table(["Time", "Event", "Detail"], eventList.map((e) =>
         e.type === "protection"
           ? [formatTime(e.time), `${e.protection} ${e.phase}`, e.phase === "trip" ? `event ${e.eventCount ?? "?"}, at ${formatNumber(e.value, e.unit)}` : formatNumber(e.value, e.unit)]
-          : [formatTime(e.time), `relay ${e.relayOn ? "on" : "off"}`, e.source === "manual" ? "switched by hand on the plug" : "reported on request"])));
+          : [formatTime(e.time), `relay ${e.relayOn ? "on" : "off"}`, RELAY_SOURCES[e.source]])));
     } catch (error) {
       charts.replaceChildren(h("p", { class: "error", role: "alert" }, words(error)));
       events.replaceChildren();
@@ -113,15 +130,21 @@ export async function plugPage(_main, show, devEui, signal) {
   drawFacts();
   show(title,
     h("p", null, h("a", { href: "/", "data-link": true }, "← Fleet")),
-    h("h1", null, title),
+    heading,
     h("p", { class: "hint" }, h("code", null, devEui), ` · ${device.application ?? "no application"} · ${device.network === "ttn" ? "The Things Stack" : "ChirpStack"}`),
-    facts,
+    facts, stale,
     h("div", { class: "panel" }, h("h2", null, "Control"), keepaliveForm(device, refresh), relayButtons(devEui, refresh)),
     h("h2", null, "Charts"),
     rangePicker(range, (r) => { range = r; void drawCharts(); }),
     charts,
     h("h2", null, "Protection and relay events"), events,
-    h("h2", null, "Downlinks"), downlinks);
+    h("h2", null, "Downlinks"), downlinks,
+    h("div", { class: "panel" }, h("h2", null, "Name and removal"), nameForm(device, async () => {
+      device = await api(`/api/devices/${devEui}`);
+      heading.textContent = device.name ?? devEui;
+      document.title = `${heading.textContent} · 16ASPM console`;
+      return device;
+    }), removeButton(device)));
   await Promise.all([drawCharts(), drawDownlinks()]);
 }
 
@@ -132,7 +155,7 @@ function card(label, value, figure) {
 
 /** @param {string[]} head @param {(Node | string)[][]} rows */
 function table(head, rows) {
-  return h("div", { class: "table-wrap" }, h("table", null,
+  return scrollingTable(h("table", null,
     h("thead", null, h("tr", null, ...head.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", null, ...rows.map((r) => h("tr", null, ...r.map((c) => h("td", null, c)))))));
 }
@@ -158,11 +181,11 @@ function keepaliveForm(device, refresh) {
     }
     const perDay = (a.keepAliveMs / 1000) * (1440 / n);
     const warnings = [
-      n < a.minMinutesDutyCycle ? `below the duty-cycle minimum of ${a.minMinutesDutyCycle} min at SF${a.spreadingFactor}: the plug would send late` : "",
-      n < a.minMinutesFairUse ? `over TTN's fair use of 30 s a day (minimum ${a.minMinutesFairUse} min at SF${a.spreadingFactor})` : "",
+      n < a.minMinutesDutyCycle ? `below the duty-cycle minimum of ${formatLeastMinutes(a.minMinutesDutyCycle)} at SF${a.spreadingFactor}: the plug would send late` : "",
+      n < a.minMinutesFairUse ? `over TTN's fair use of 30 s a day (minimum ${formatLeastMinutes(a.minMinutesFairUse)} at SF${a.spreadingFactor})` : "",
       n < 10 ? "the vendor recommends 10 minutes or more" : "",
     ].filter(Boolean);
-    figures.replaceChildren(`Every ${n} min: ${Math.round(1440 / n)} keep-alives, ${perDay.toFixed(1)} s of airtime a day (${a.keepAliveMs.toFixed(1)} ms each at SF${a.spreadingFactor}).`,
+    figures.replaceChildren(`Every ${formatNumber(n, "min")}: ${formatNumber(1440 / n, "keep-alives", 0)}, ${formatNumber(perDay, "s")} of airtime a day (${formatNumber(a.keepAliveMs, "ms")} each at SF${a.spreadingFactor}).`,
       ...warnings.map((w) => h("span", { class: "warning" }, ` Warning: ${w}.`)));
   };
   minutes.addEventListener("input", update);
@@ -218,4 +241,81 @@ function relayButtons(devEui, refresh) {
     return b;
   };
   return h("div", null, h("div", { class: "toolbar", role: "group", "aria-label": "Relay" }, button(1), button(0)), result);
+}
+
+/**
+ * The plug's name in the console (PATCH /api/devices/{devEui} {"name"}): a name set here stays when the network
+ * server sends another; "Use the network's name" sends null.
+ * @param {Device} device @param {() => Promise<Device>} renamed reads the plug again
+ */
+function nameForm(device, renamed) {
+  const name = h("input", { id: "plug-name", name: "name", type: "text", maxlength: 100, value: device.name ?? "", autocomplete: "off" });
+  const result = h("p", { role: "status", "aria-live": "polite" });
+  const save = h("button", { type: "submit", class: "secondary" }, "Save name");
+  const reset = h("button", { type: "button", class: "link", id: "plug-name-reset" }, "Use the network's name");
+  /** @param {string | null} value */
+  const send = async (value) => {
+    save.disabled = reset.disabled = true;
+    result.className = "";
+    result.textContent = "Saving…";
+    try {
+      await api(`/api/devices/${device.devEui}`, { method: "PATCH", body: { name: value } });
+      device = await renamed();
+      name.value = device.name ?? "";
+      result.className = "ok";
+      result.textContent = value === null ? `Back to the network's name${device.name ? `: ${device.name}` : ""}.` : `Saved: ${device.name}.`;
+    } catch (error) {
+      result.className = "error";
+      result.textContent = `Not saved: ${words(error)}`;
+    } finally {
+      save.disabled = reset.disabled = false;
+    }
+  };
+  const form = h("form", { class: "toolbar", "aria-label": "Name" }, h("label", { for: "plug-name" }, "Name shown in the console", name), save, reset);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = name.value.trim();
+    if (value === "") {
+      result.className = "error";
+      result.textContent = "Enter a name, or use the network's name.";
+      return;
+    }
+    void send(value);
+  });
+  reset.addEventListener("click", () => void send(null));
+  return h("div", null, form, result);
+}
+
+/**
+ * Removes the plug from the fleet (DELETE /api/devices/{devEui}), after a confirmation dialog; then the fleet.
+ * @param {Device} device
+ */
+function removeButton(device) {
+  const label = device.name ? `${device.name} (${device.devEui})` : device.devEui;
+  const result = h("p", { role: "status", "aria-live": "polite" });
+  const confirm = h("button", { type: "submit", class: "danger", value: "remove" }, "Remove");
+  const dialog = h("dialog", { id: "remove-dialog", "aria-labelledby": "remove-title" },
+    h("form", { method: "dialog" },
+      h("h2", { id: "remove-title" }, `Remove ${label}?`),
+      h("p", null, "It leaves the fleet, the charts and the export. If it sends again, it comes back as a new plug. The README (\u201cDevice names and removal\u201d) says what becomes of its stored data."),
+      h("div", { class: "toolbar" }, confirm, h("button", { type: "submit", class: "secondary", value: "cancel", autofocus: true }, "Cancel"))));
+  const open = h("button", { type: "button", class: "danger-outline", id: "remove-plug" }, "Remove this plug…");
+  open.addEventListener("click", () => dialog.showModal());
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "remove") return;
+    open.disabled = true;
+    result.className = "";
+    result.textContent = "Removing…";
+    try {
+      await api(`/api/devices/${device.devEui}`, { method: "DELETE" });
+      // To the fleet, drawn by app.js's popstate handler.
+      history.pushState(null, "", "/");
+      window.dispatchEvent(new PopStateEvent("popstate"));
+    } catch (error) {
+      result.className = "error";
+      result.textContent = `Not removed: ${words(error)}`;
+      open.disabled = false;
+    }
+  });
+  return h("div", null, h("p", null, open), dialog, result);
 }

@@ -1,6 +1,6 @@
 // @ts-check
 // The time ranges users expect: 24 h, 7 d, 30 d, or from and to of their choosing (in their own zone).
-import { h, presetRange, toLocalInput } from "./format.js";
+import { h, presetRange, startOfHour, toLocalInput } from "./format.js";
 
 /**
  * @param {import("../client").Range} initial
@@ -28,7 +28,10 @@ export function rangePicker(initial, onChange) {
   }
   custom.addEventListener("submit", (event) => {
     event.preventDefault();
-    const range = { key: /** @type {const} */ ("custom"), from: new Date(from.value), to: new Date(to.value) };
+    // Whole hours, as energy is counted: "from" back to its hour's start, "to" on to the next.
+    const end = new Date(to.value).getTime();
+    const range = { key: /** @type {const} */ ("custom"), from: new Date(startOfHour(new Date(from.value))),
+      to: new Date(startOfHour(end) === end ? end : startOfHour(end) + 3_600_000) };
     if (Number.isNaN(range.from.getTime()) || Number.isNaN(range.to.getTime())) message.textContent = "Enter both times.";
     else if (range.from >= range.to) message.textContent = "“From” must be before “To”.";
     else {
