@@ -1,6 +1,7 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
 import type { ChirpStackSettings } from "./downlinks/chirpstack";
+import type { Retention } from "./db/partitions";
 import type { TtsSettings } from "./downlinks/tts";
 import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
@@ -32,6 +33,8 @@ export interface Config {
   downlinks: { tts?: TtsSettings; chirpstack?: ChirpStackSettings };
   /** Which keep-alive periods the API refuses without `force` (contract §4). */
   airtimePolicy: AirtimePolicy;
+  /** Days each time series is kept; 0 keeps it (contract §6). */
+  retention: Retention;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -127,5 +130,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: env.LOG_LEVEL || "info",
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
     airtimePolicy: airtimePolicy(env),
+    retention: {
+      uplinksDays: integer(env, "RETENTION_UPLINKS_DAYS", 90, 0, 100_000),
+      readingsDays: integer(env, "RETENTION_READINGS_DAYS", 0, 0, 100_000),
+      eventsDays: integer(env, "RETENTION_EVENTS_DAYS", 0, 0, 100_000),
+    },
   };
 }
