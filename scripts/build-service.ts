@@ -16,6 +16,7 @@ export const PROGRAMS = {
   copy: "webhook/copy-cli.ts",
   codec: "formatter/cli.ts",
   quarantine: "webhook/quarantine-cli.ts",
+  maintain: "webhook/maintain-cli.ts",
 } as const;
 
 const options = {

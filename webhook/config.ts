@@ -1,6 +1,7 @@
 // Configuration from the environment (contract §2), checked once at start-up.
 import { resolve } from "node:path";
 import type { ChirpStackSettings } from "./downlinks/chirpstack";
+import type { Retention } from "./db/partitions";
 import type { TtsSettings } from "./downlinks/tts";
 import { AIRTIME_POLICIES, type AirtimePolicy } from "./keepalive/policy";
 
@@ -38,6 +39,8 @@ export interface Config {
   airtimePolicy: AirtimePolicy;
   /** KEEPALIVE_TARGET_MINUTES: the adaptive target of plugs heard with nothing desired; null: none. */
   keepaliveTarget: number | null;
+  /** Days each time series is kept; 0 keeps it (contract §6). */
+  retention: Retention;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -139,5 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     downlinks: { tts: ttsSettings(env), chirpstack: chirpstackSettings(env) },
     airtimePolicy: airtimePolicy(env),
     keepaliveTarget: env.KEEPALIVE_TARGET_MINUTES ? integer(env, "KEEPALIVE_TARGET_MINUTES", 10, 1, 255) : null,
+    retention: {
+      uplinksDays: integer(env, "RETENTION_UPLINKS_DAYS", 90, 0, 100_000),
+      readingsDays: integer(env, "RETENTION_READINGS_DAYS", 0, 0, 100_000),
+      eventsDays: integer(env, "RETENTION_EVENTS_DAYS", 0, 0, 100_000),
+    },
   };
 }

@@ -6,6 +6,7 @@ import { type Config, loadConfig } from "./config";
 import { migrateWhenReachable } from "./db/migrate";
 import { lockDataDir } from "./db/data-dir-lock";
 import { openDatabase } from "./db/open";
+import { scheduleMaintenance } from "./db/partitions";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
@@ -108,6 +109,9 @@ async function main(): Promise<void> {
   closers.push(() => atMost(4000, "the service", app.close()));
   applied.then((migrations) => {
     if (migrations.length > 0) app.log.info({ migrations }, "migrations applied");
+    // Partitions made ahead and expired ones dropped (contract §6), at start-up and every hour.
+    const stopMaintenance = scheduleMaintenance(db, config.retention, app.log);
+    closers.push(() => atMost(1000, "partition maintenance", stopMaintenance()));
   }, (error: Error) => {
     app.log.fatal({ err: error }, "migrations failed");
     process.exit(1);

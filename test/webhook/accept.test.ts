@@ -60,7 +60,8 @@ describe.each(DATABASES)("accepting real traffic on %s", (_name, factory) => {
     const cs = { ...chirpstackUplink({ devEui: "70b3d52dd30001ac" }), fCnt: null, txInfo: null, data: null, object: { keepAliveTime: 10, note: null } };
     expect((await post("/chirpstack?event=up", cs)).status).toBe(200);
     expect(await rows("SELECT dev_eui, f_cnt::integer, spreading_factor, decoded FROM uplinks WHERE dev_eui IN ($1, $2) ORDER BY dev_eui", [devEui, "70b3d52dd30001ac"])).toEqual([
-      { dev_eui: devEui, f_cnt: 0, spreading_factor: null, decoded: expect.objectContaining({ power_W: 1497 }) },
+      // A keep-alive alone: its reading holds it.
+      { dev_eui: devEui, f_cnt: 0, spreading_factor: null, decoded: null },
       { dev_eui: "70b3d52dd30001ac", f_cnt: 0, spreading_factor: null, decoded: { keepAliveTime: 10 } },
     ]);
     const integration = { time: "2026-11-21T09:00:00Z", deviceInfo: { devEui: "70b3d52dd30001ac" }, integrationName: "x", object: { dnlink: null } };

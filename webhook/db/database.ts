@@ -19,6 +19,8 @@ export interface Database extends Queryable {
 export interface Session extends Queryable {
   /** Runs a script of several statements. */
   exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction on this session. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
 }
 
 export function postgres(connectionString: string, poolSize = 10): Database {
@@ -65,9 +67,21 @@ export function postgres(connectionString: string, poolSize = 10): Database {
     async session(fn) {
       const client = await checkOut();
       try {
+        const query = <R extends object>(sql: string, params?: unknown[]) => client.query<R & pg.QueryResultRow>(sql, params);
         return await fn({
-          query: <R extends object>(sql: string, params?: unknown[]) => client.query<R & pg.QueryResultRow>(sql, params),
+          query,
           exec: async (sql) => void (await client.query(sql)),
+          async transaction(body) {
+            await client.query("BEGIN");
+            try {
+              const result = await body({ query });
+              await client.query("COMMIT");
+              return result;
+            } catch (error) {
+              await client.query("ROLLBACK");
+              throw error;
+            }
+          },
         });
       } finally {
         client.release();
@@ -88,11 +102,13 @@ const TIMESTAMP_PARSERS = Object.fromEntries(TIMESTAMP_OIDS.map((oid) => [oid, p
 export async function pglite(dataDir?: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { parsers: TIMESTAMP_PARSERS });
   const query = <R extends object>(sql: string, params?: unknown[]) => db.query<R>(sql, params);
+  const transaction: Database["transaction"] = (fn) =>
+    db.transaction((tx) => fn({ query: <R extends object>(sql: string, params?: unknown[]) => tx.query<R>(sql, params) }));
   return {
     kind: "pglite",
     query,
-    transaction: (fn) => db.transaction((tx) => fn({ query: <R extends object>(sql: string, params?: unknown[]) => tx.query<R>(sql, params) })),
-    session: (fn) => fn({ query, exec: async (sql) => void (await db.exec(sql)) }),
+    transaction,
+    session: (fn) => fn({ query, exec: async (sql) => void (await db.exec(sql)), transaction }),
     close: () => db.close(),
   };
 }

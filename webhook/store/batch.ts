@@ -67,7 +67,8 @@ function uplinkRow(i: number, u: UplinkRecord, it: Interpretation) {
   return {
     i, dev_eui: u.devEui, received_at: u.receivedAt, dedup_key: u.dedupKey, network: u.network, f_cnt: u.fCnt, f_port: u.fPort,
     payload: u.payload ? Buffer.from(u.payload).toString("hex") : null,
-    decoded: it.decoded, decode_errors: it.errors.length ? it.errors : null, decode_warnings: it.warnings.length ? it.warnings : null,
+    // A keep-alive alone is held whole by its reading (re-decoded from payload when needed): no second copy.
+    decoded: it.reading && it.events.length === 0 && !u.simulated ? null : it.decoded, decode_errors: it.errors.length ? it.errors : null, decode_warnings: it.warnings.length ? it.warnings : null,
     rssi: u.rssi, snr: u.snr, gateway_count: u.gatewayCount, spreading_factor: u.spreadingFactor, bandwidth_hz: u.bandwidthHz, frequency: u.frequency,
     simulated: u.simulated,
   };

@@ -1,0 +1,195 @@
+// The time partitions of uplinks, readings and device_events (migration 010, contract §6): one a week,
+// <table>_pYYYYMMDD from Monday 00:00 UTC, made ahead; the ones past their retention dropped; the closed
+// ones' indexes rebuilt once, dense; and the rows the default partition caught moved or expired. One pass
+// at a time across every instance (an advisory lock); a pass that finds nothing to do changes nothing.
+import type { Database, Queryable, Session } from "./database";
+
+export interface Retention {
+  /** Days kept; 0 keeps everything. */
+  uplinksDays: number;
+  readingsDays: number;
+  eventsDays: number;
+}
+
+interface Series {
+  table: string;
+  column: string;
+  days: (retention: Retention) => number;
+}
+
+export const SERIES: readonly Series[] = [
+  { table: "uplinks", column: "received_at", days: (r) => r.uplinksDays },
+  { table: "readings", column: "time", days: (r) => r.readingsDays },
+  { table: "device_events", column: "time", days: (r) => r.eventsDays },
+];
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Weeks made ahead of the current one. */
+const WEEKS_AHEAD = 2;
+/** Any fixed 64-bit number apart from migrate.ts's; this one spells "16ASPMP". */
+const LOCK_ID = 0x3136_4153_504d_50n;
+/** What marks a partition whose indexes were rebuilt after it closed. */
+const REBUILT = "indexes rebuilt after the partition closed";
+/** How long a pass waits for a lock before leaving the step to the next pass, rather than queue writers behind it. */
+const LOCK_TIMEOUT = "5s";
+
+/** Monday 00:00 UTC of the week holding `time`. */
+export function weekStart(time: Date): Date {
+  const day = Math.floor(time.getTime() / DAY_MS);
+  // 1970-01-01 was a Thursday: day 4 was a Monday.
+  return new Date((day - ((day - 4) % 7 + 7) % 7) * DAY_MS);
+}
+
+function partitionName(table: string, start: Date): string {
+  return `${table}_p${start.toISOString().slice(0, 10).replaceAll("-", "")}`;
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+interface Partition {
+  name: string;
+  /** null: from MINVALUE (the _before partition), or the default partition. */
+  from: Date | null;
+  to: Date | null;
+  isDefault: boolean;
+  rebuilt: boolean;
+}
+
+async function partitions(db: Queryable, table: string): Promise<Partition[]> {
+  // The bounds as PostgreSQL prints them, read back in SQL so no time zone is parsed by hand.
+  const { rows } = await db.query<{ name: string; from: Date | null; to: Date | null; is_default: boolean; rebuilt: boolean }>(
+    `SELECT c.relname AS name,
+       (regexp_match(b.bound, 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AS "from",
+       (regexp_match(b.bound, 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS "to",
+       b.bound = 'DEFAULT' AS is_default, coalesce(obj_description(c.oid, 'pg_class') = $2, false) AS rebuilt
+     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     CROSS JOIN LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound) b
+     WHERE i.inhparent = $1::regclass ORDER BY 2 NULLS FIRST`, [table, REBUILT]);
+  return rows.map((r) => ({ name: r.name, from: r.from, to: r.to, isDefault: r.is_default, rebuilt: r.rebuilt }));
+}
+
+/**
+ * Makes the partition of the week from `start`. Rows the default partition caught for that week are moved
+ * into it in the same transaction (a partition cannot be made over rows the default one holds).
+ */
+async function createWeek(db: Session, series: Series, start: Date): Promise<string> {
+  const { table, column } = series;
+  const name = partitionName(table, start);
+  const end = new Date(start.getTime() + WEEK_MS);
+  const bounds = [start.toISOString(), end.toISOString()];
+  const range = `${quote(column)} >= $1 AND ${quote(column)} < $2`;
+  return db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+    const { rows } = await tx.query<{ caught: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${quote(`${table}_default`)} WHERE ${range}) AS caught`, bounds);
+    const create = `CREATE TABLE ${quote(name)} PARTITION OF ${quote(table)} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`;
+    if (!rows[0].caught) {
+      await tx.query(create);
+      return `created ${name}`;
+    }
+    const fromDefault = `${quote(table)} DETACH PARTITION ${quote(`${table}_default`)}`;
+    await tx.query(`ALTER TABLE ${fromDefault}`);
+    await tx.query(create);
+    const { rows: moved } = await tx.query<{ n: string }>(
+      `WITH moved AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${range} RETURNING *),
+       stored AS (INSERT INTO ${quote(name)} SELECT * FROM moved RETURNING 1)
+       SELECT count(*) AS n FROM stored`, bounds);
+    await tx.query(`ALTER TABLE ${quote(table)} ATTACH PARTITION ${quote(`${table}_default`)} DEFAULT`);
+    return `created ${name}, moving ${moved[0].n} rows into it from ${table}_default`;
+  });
+}
+
+/** One pass over one table: what it did, one line per action. */
+async function maintainSeries(db: Session, kind: Database["kind"], series: Series, retention: Retention, now: Date): Promise<string[]> {
+  const { table, column } = series;
+  const done: string[] = [];
+  const current = weekStart(now);
+  const covered = (time: Date, list: Partition[]) =>
+    list.some((p) => !p.isDefault && (p.from === null || p.from <= time) && p.to !== null && time < p.to);
+  const days = series.days(retention);
+  const cutoff = days > 0 ? new Date(now.getTime() - days * DAY_MS) : null;
+  // The weeks from the end of the last partition (a service stopped for weeks leaves a gap), not before the
+  // retention, to WEEKS_AHEAD after this one.
+  let list = await partitions(db, table);
+  const lastEnd = Math.max(...list.map((p) => p.to?.getTime() ?? -Infinity));
+  let start = weekStart(new Date(Math.min(current.getTime(), Math.max(lastEnd, cutoff ? weekStart(cutoff).getTime() : -Infinity))));
+  for (; start.getTime() <= current.getTime() + WEEKS_AHEAD * WEEK_MS; start = new Date(start.getTime() + WEEK_MS)) {
+    if (!covered(start, list)) done.push(await createWeek(db, series, start));
+  }
+  list = await partitions(db, table);
+
+  if (cutoff) {
+    for (const p of list) {
+      if (p.isDefault || p.to === null) continue;
+      if (p.to <= cutoff) {
+        // Detached first: dropping a partition would lock the whole table while the files are removed.
+        await db.transaction(async (tx) => {
+          await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+          await tx.query(`ALTER TABLE ${quote(table)} DETACH PARTITION ${quote(p.name)}`);
+        });
+        await db.query(`DROP TABLE ${quote(p.name)}`);
+        done.push(`dropped ${p.name} (${p.from ? p.from.toISOString().slice(0, 10) : "everything"} to ${p.to.toISOString().slice(0, 10)}, past ${days} days)`);
+      } else if (p.from === null) {
+        // The partition a converted table began with spans all its history: its expired rows go one by one.
+        const { rows } = await db.query<{ n: string | number }>(
+          `WITH gone AS (DELETE FROM ${quote(p.name)} WHERE ${quote(column)} < $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [cutoff.toISOString()]);
+        if (Number(rows[0].n) > 0) done.push(`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${p.name}`);
+      }
+    }
+    // Rows a late message put in the default partition for a time no partition covers any more.
+    const { rows } = await db.query<{ n: string | number }>(
+      `WITH gone AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${quote(column)} < $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [cutoff.toISOString()]);
+    if (Number(rows[0].n) > 0) done.push(`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${table}_default`);
+    list = await partitions(db, table);
+  }
+
+  // A week's index entries arrive interleaved across plugs, which leaves pages half full; once the week is
+  // over its indexes are rebuilt, dense, once. On PostgreSQL concurrently (writes to it go on).
+  for (const p of list) {
+    if (p.isDefault || p.rebuilt || p.to === null || p.to > current) continue;
+    await db.query(`REINDEX TABLE ${kind === "postgres" ? "CONCURRENTLY " : ""}${quote(p.name)}`);
+    await db.query(`COMMENT ON TABLE ${quote(p.name)} IS '${REBUILT}'`);
+    done.push(`rebuilt the indexes of ${p.name}`);
+  }
+  return done;
+}
+
+/**
+ * One maintenance pass over the three tables (contract §6): what it did, one line per action. Instances
+ * running it at once take turns; the later one finds the work done.
+ */
+export async function maintainPartitions(db: Database, retention: Retention, now = new Date()): Promise<string[]> {
+  return db.session(async (session) => {
+    await session.query("SELECT pg_advisory_lock($1)", [LOCK_ID.toString()]);
+    try {
+      const done: string[] = [];
+      for (const series of SERIES) done.push(...await maintainSeries(session, db.kind, series, retention, now));
+      return done;
+    } finally {
+      await session.query("SELECT pg_advisory_unlock($1)", [LOCK_ID.toString()]);
+    }
+  });
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * A pass now and every hour, each reported to `log` (a failed pass too: the next one tries again). Returns
+ * what stops it, and waits for a pass under way.
+ */
+export function scheduleMaintenance(db: Database, retention: Retention, log: { info(o: object, m: string): void; error(o: object, m: string): void }): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const pass = () => {
+    running = maintainPartitions(db, retention).then(
+      (done) => log.info({ done }, done.length > 0 ? "partitions maintained" : "partitions up to date"),
+      (error: unknown) => log.error({ err: error }, "partition maintenance failed; next pass in an hour"),
+    );
+  };
+  pass();
+  const timer = setInterval(pass, HOUR_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
