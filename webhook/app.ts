@@ -20,6 +20,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
+import { schemaErrorMessage } from "./schema-errors";
 import { commitRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
@@ -119,11 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Behind a TLS proxy (Caddy): the caller's address for the rate limits, https for the session cookie.
     trustProxy: options.trustProxy ?? false,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
-    schemaErrorFormatter: (errors, dataVar) =>
-      new Error(errors.map((e) => {
-        const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
-        return `${dataVar}${e.instancePath} ${e.message}${allowed ? ` (${allowed.join(", ")})` : ""}`;
-      }).join("; ")),
+    schemaErrorFormatter: schemaErrorMessage,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Network servers send JSON or protobuf; text/plain is refused with 415 rather than parsed.

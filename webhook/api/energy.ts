@@ -35,6 +35,8 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+// Devices are joined for their names and applications only: a plug removed from the fleet (DELETE
+// /api/devices/{devEui}) keeps its energy history, which still counts, nameless, as in fleet_energy_daily.
 function seriesSql(q: EnergyQuery, params: unknown[]): string {
   params.push(q.from, q.to);
   const filters: string[] = [];
@@ -42,11 +44,11 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   if (q.application !== undefined) filters.push(`d.application = $${params.push(q.application)}`);
   const and = filters.map((f) => ` AND ${f}`).join("");
   if (q.period === "hour") {
-    return `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e JOIN devices d USING (dev_eui)
+    return `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e LEFT JOIN devices d USING (dev_eui)
       WHERE e.hour >= $1 AND e.hour < $2${and}`;
   }
   if (q.timeZone === undefined || q.timeZone === "UTC") {
-    return `SELECT e.dev_eui, d.name, e.day AS period_start, e.energy_wh FROM energy_daily e JOIN devices d USING (dev_eui)
+    return `SELECT e.dev_eui, d.name, e.day AS period_start, e.energy_wh FROM energy_daily e LEFT JOIN devices d USING (dev_eui)
       WHERE e.day >= $1 AND e.day < $2${and}`;
   }
   // A local day starting before `to` ends at most 26 hours after it (a DST change): the bound keeps the
@@ -55,7 +57,7 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   const zone = `$${params.push(q.timeZone)}`;
   return `WITH h AS MATERIALIZED (
       SELECT e.dev_eui, d.name, date_trunc('day', e.hour, ${zone}) AS period_start, e.energy_wh
-      FROM energy_hourly e JOIN devices d USING (dev_eui)
+      FROM energy_hourly e LEFT JOIN devices d USING (dev_eui)
       WHERE e.hour >= $1 AND e.hour < $2::timestamptz + interval '26 hours'${and})
     SELECT dev_eui, name, period_start, sum(energy_wh)::bigint AS energy_wh FROM h
     WHERE period_start >= $1 AND period_start < $2
