@@ -1,7 +1,8 @@
 // The Fastify app: ingest routes and the management API, each behind its own tokens; the console (sessions
 // signed in with an api token); health and metrics; one batching writer.
+import { STATUS_CODES } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
@@ -117,12 +118,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
     logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // "incoming request" and "request completed" would be two lines per uplink: onResponse writes one.
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind a TLS proxy (Caddy): the caller's address for the rate limits, https for the session cookie.
     trustProxy: options.trustProxy ?? false,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: schemaErrorMessage,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  /** Why a request was refused (4xx), for its one log line. */
+  const refusals = new WeakMap<object, string>();
   // Network servers send JSON or protobuf; text/plain is refused with 415 rather than parsed.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -134,8 +139,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         message: `${type ? `Content-Type ${JSON.stringify(type)}` : "a body without Content-Type"} is not accepted: send application/json, or application/octet-stream for ChirpStack protobuf`,
       });
     }
-    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, "request failed");
-    return reply.send(error);
+    // Answered here rather than by reply.send(error), which would log each 4xx again with its stack.
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) request.log.error({ err: error }, "request failed");
+    else refusals.set(request, error.message);
+    return reply.code(statusCode).send({
+      statusCode, ...(error.code ? { code: error.code } : {}), error: STATUS_CODES[statusCode] ?? "Error", message: error.message,
+    });
   });
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
@@ -159,8 +169,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await keepalive.close();
     await downlinks.close();
   });
+  // One line per request at info (Fastify's own two are off): a refusal's reason in it, never a stack.
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
+    const refused = refusals.get(request);
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(refused ? { refused } : {}) }, "request");
   });
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });
