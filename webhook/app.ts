@@ -3,7 +3,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { bearerAuth, bearerToken, failureBudget } from "./auth/bearer";
 import type { Database } from "./db/database";
 import { type ChirpStackSettings, ChirpStackRoute } from "./downlinks/chirpstack";
@@ -23,6 +23,7 @@ import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
+import { schemaErrorMessage } from "./schema-errors";
 import { commitRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
@@ -155,16 +156,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
     logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // "incoming request" and "request completed" would be two lines per uplink: onResponse writes one.
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind a TLS proxy (Caddy): the caller's address for the rate limits, https for the session cookie.
     trustProxy: options.trustProxy ?? false,
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
-    schemaErrorFormatter: (errors, dataVar) =>
-      new Error(errors.map((e) => {
-        const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
-        return `${dataVar}${e.instancePath} ${e.message}${allowed ? ` (${allowed.join(", ")})` : ""}`;
-      }).join("; ")),
+    schemaErrorFormatter: schemaErrorMessage,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  /** Why a request was refused (4xx), for its one log line. */
+  const refusals = new WeakMap<object, string>();
   // Network servers send JSON or protobuf; text/plain is refused with 415 rather than parsed.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -176,8 +177,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         message: `${type ? `Content-Type ${JSON.stringify(type)}` : "a body without Content-Type"} is not accepted: send ${ingestPath(request.url) ? "application/json, or application/octet-stream for ChirpStack protobuf" : "application/json"}`,
       });
     }
-    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, "request failed");
-    return reply.send(error);
+    // Answered here rather than by reply.send(error), which would log each 4xx again with its stack.
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) request.log.error({ err: error }, "request failed");
+    else refusals.set(request, error.message);
+    return reply.code(statusCode).send({
+      statusCode, ...(error.code ? { code: error.code } : {}), error: STATUS_CODES[statusCode] ?? "Error", message: error.message,
+    });
   });
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
@@ -201,8 +207,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await keepalive.close();
     await downlinks.close();
   });
+  // One line per request at info (Fastify's own two are off): a refusal's reason in it, never a stack.
   app.addHook("onResponse", async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
+    const refused = refusals.get(request);
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(refused ? { refused } : {}) }, "request");
   });
 
   await app.register(healthRoutes, { db: options.db, metrics, spoolDepth });

@@ -7,6 +7,8 @@ import { migrateWhenReachable } from "./db/migrate";
 import { lockDataDir } from "./db/data-dir-lock";
 import { openDatabase } from "./db/open";
 import { scheduleMaintenance } from "./db/partitions";
+import { firstUplinkCurl } from "./first-uplink";
+import { reservePort } from "./reserve-port";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
@@ -17,8 +19,11 @@ const POLICY_TEXT: Record<Config["airtimePolicy"], string> = {
 };
 
 function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, database: string): string {
-  const host = config.host === "0.0.0.0" || config.host === "::" ? "<this-host>" : config.host;
-  const base = `http://${host}:${config.port}`;
+  const anyAddress = config.host === "0.0.0.0" || config.host === "::";
+  const base = `http://${anyAddress ? "<this-host>" : config.host}:${config.port}`;
+  // Posted from this machine: a token that is not ours to print stays a placeholder.
+  const local = `http://${anyAddress ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  const tryIt = firstUplinkCurl(local, tokens.generatedFile ? tokens.tokens[0] : "<one of WEBHOOK_TOKENS>");
   const header = tokens.generatedFile
     ? `Authorization: Bearer ${tokens.tokens[0]}   (generated, kept in ${tokens.generatedFile}; set WEBHOOK_TOKENS to choose your own)`
     : `Authorization: Bearer <one of WEBHOOK_TOKENS>`;
@@ -43,6 +48,9 @@ function instructions(config: Config, tokens: Tokens, apiTokens: Tokens, databas
 
   Console:           ${base}/   (sign in with the api token)
 
+  Try it: post a plug's uplink as TTS would, then see the plug in the console:
+    ${tryIt}
+
   Downlinks:
     The Things Stack   ${config.downlinks.tts
       ? `through ${config.downlinks.tts.apiUrl}, webhook ${config.downlinks.tts.webhookId} (TTS_API_URL, TTS_API_KEY, TTS_WEBHOOK_ID)`
@@ -64,6 +72,8 @@ const STOP_DEADLINE_MS = 8000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  // Bound before anything is written (the lock, a new database, generated tokens): a busy port is told at once.
+  const port = await reservePort(config.port, config.host);
   const lock = lockDataDir(config.dataDir, "the webhook service");
   // Closed in reverse order of opening on SIGTERM/SIGINT; whatever is still busy after the deadline
   // is abandoned: accepted records are in the database or fsync'ed in the spool by then.
@@ -119,6 +129,7 @@ async function main(): Promise<void> {
   const { records } = spool.depth();
   if (records > 0) app.log.info({ records }, "replaying the spool left by the last run");
 
+  await port.release();
   await app.listen({ port: config.port, host: config.host });
   console.log(instructions(config, tokens, apiTokens, description));
 }

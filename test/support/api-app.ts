@@ -16,7 +16,7 @@ export interface ApiApp {
   /** Every log line, as written. */
   logs: string[];
   /** An /api call with the api token (or `token`); the answer's status and JSON body. */
-  api(method: "GET" | "POST" | "PUT", path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; text: string }>;
+  api(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; text: string }>;
   /** A webhook call (/ttn, /chirpstack?event=…) with the webhook token. */
   ingest(path: string, body: unknown, headers?: Record<string, string>): Promise<number>;
   close(): Promise<void>;

@@ -111,10 +111,31 @@ describe.each(DATABASES)("energy reads on %s", (_name, factory) => {
     expect(local.points.reduce((s, p) => s + p.energy_Wh, 0)).toBe(hourly.filter((r) => r.dev_eui === A).reduce((s, r) => s + Number(r.energy_wh), 0));
   });
 
+  it("takes a date as that day's midnight: in UTC, or in the zone asked for", async () => {
+    const day = (ms: number) => iso(ms).slice(0, 10);
+    const utc = await json<{ points: { time: string }[] }>(`/api/devices/${A}/energy?period=day&from=${day(START + DAY)}&to=${day(START + 3 * DAY)}`);
+    expect(utc.points.map((p) => p.time)).toEqual([iso(START + DAY), iso(START + 2 * DAY)]);
+    // The same answer as the instants, for a date and a date-time without zone alike.
+    const instants = await json<unknown>(`/api/devices/${A}/energy?period=hour&from=${iso(START + DAY)}&to=${iso(START + DAY + 5 * 3_600_000)}`);
+    expect(await json<unknown>(`/api/devices/${A}/energy?period=hour&from=${day(START + DAY)}&to=${day(START + DAY)}T05:00`)).toEqual(instants);
+    // Berlin's midnight is 23:00 or 22:00 UTC the day before.
+    const zone = "Europe/Berlin";
+    const berlin = await json<{ points: { time: string }[] }>(`/api/devices/${A}/energy?period=day&tz=${zone}&from=${day(START + DAY)}&to=${day(START + 2 * DAY)}`);
+    expect(berlin.points).toHaveLength(1);
+    const local = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hourCycle: "h23", hour: "2-digit", minute: "2-digit", day: "2-digit" }).format(new Date(berlin.points[0].time));
+    expect(local).toBe(`${day(START + DAY).slice(8)}, 00:00`);
+    expect([1, 2]).toContain((START + DAY - Date.parse(berlin.points[0].time)) / 3_600_000);
+    // An offset given in the value wins over tz.
+    const offset = await json<{ points: { time: string }[] }>(`/api/devices/${A}/energy?period=hour&tz=${zone}&from=${day(START + DAY)}T00:00:00%2B00:00&to=${day(START + DAY)}T02:00:00Z`);
+    expect(offset.points.map((p) => p.time)).toEqual([iso(START + DAY), iso(START + DAY + 3_600_000)]);
+  });
+
   it.each([
     ["/api/devices/a1b2c3d4e5f6ffff/energy", 404, "device a1b2c3d4e5f6ffff is not known"],
-    [`/api/devices/${A}/energy?period=week`, 400, "querystring/period must be equal to constant"],
-    [`/api/devices/${A}/energy?from=yesterday`, 400, 'querystring/from must match format "date-time"'],
+    [`/api/devices/${A}/energy?period=week`, 400, "querystring/period must be one of hour, day"],
+    [`/api/devices/${A}/energy?from=yesterday`, 400, 'querystring/from "yesterday" is not a date (2026-12-01) or a date-time (2026-12-01T00:00:00Z)'],
+    [`/api/devices/${A}/energy?from=2026-02-30`, 400, 'querystring/from "2026-02-30" is not a day or time of the calendar'],
+    [`/api/devices/${A}/energy?to=2026-11-01T24:00:00Z`, 400, 'querystring/to "2026-11-01T24:00:00Z" is not a day or time of the calendar'],
     [`/api/devices/${A}/energy?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`, 400, "querystring/from (2026-11-02T00:00:00.000Z) must be before querystring/to"],
     [`/api/devices/${A}/energy?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`, 400, "spans more than 400 days"],
     [`/api/energy?tz=Mars/Olympus`, 400, 'querystring/tz "Mars/Olympus" is not a time zone name'],
@@ -136,13 +157,19 @@ describe.each(DATABASES)("energy reads on %s", (_name, factory) => {
   });
 
   it("answers a plug's readings keep-alive by keep-alive over a day, hourly over a month", async () => {
-    const day = await json<{ resolution: string; points: { time: string; power_W: number; relayOn: number }[] }>(
+    const day = await json<{ resolution: string; points: Record<string, unknown>[] }>(
       `/api/devices/${A}/readings?from=${iso(START + DAY)}&to=${iso(START + 2 * DAY)}`);
     expect(day.resolution).toBe("keepalive");
     expect(day.points).toHaveLength(144);
-    expect(day.points[0]).toMatchObject({ time: iso(START + DAY), power_W: 180, acVoltage_V: 230, internalTemperature: 25 });
-    const month = await json<{ resolution: string; points: unknown[] }>(`/api/devices/${A}/readings?from=${iso(START - 20 * DAY)}&to=${iso(START + 10 * DAY)}`);
+    // The relay as the device object and the codec name it: relayState "ON" / "OFF".
+    expect(day.points[0]).toEqual({ time: iso(START + DAY), power_W: 180, acVoltage_V: 230, acCurrent_mA: expect.any(Number), internalTemperature: 25, relayState: "ON" });
+    const device = await json<{ relayState: string }>(`/api/devices/${A}`);
+    expect(device.relayState).toBe("ON");
+    const month = await json<{ resolution: string; points: Record<string, unknown>[] }>(`/api/devices/${A}/readings?from=${iso(START - 20 * DAY)}&to=${iso(START + 10 * DAY)}`);
     expect(month.resolution).toBe("hour");
     expect(month.points).toHaveLength(4 * 24);
+    // An hour's average is a share of the time on, under a name of its own.
+    expect(month.points[1]).toMatchObject({ relayOnShare: 1 });
+    expect(month.points[1]).not.toHaveProperty("relayState");
   });
 });

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -176,6 +176,24 @@ describe("start-up and migrate failures", () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe("16ASPM webhook failed to start: WEBHOOK_TOKENS: token 2 contains whitespace, which an Authorization header cannot carry; separate tokens with commas");
     expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it("reports a busy port at once, before writing anything", async () => {
+    const dataDir = await freshDir();
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const begun = Date.now();
+      const result = await finished(startProgram("main", serviceEnv(dataDir, port)));
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`16ASPM webhook failed to start: port ${port} on 127.0.0.1 is already in use by another program: stop it, or set PORT to a free port`);
+      // No database migrated, no token generated, no lock left.
+      expect(readdirSync(dataDir)).toEqual([]);
+      expect(Date.now() - begun).toBeLessThan(5000);
+    } finally {
+      busy.close();
+    }
   });
 
   it("npm run migrate says in one line why it cannot reach the database", async () => {

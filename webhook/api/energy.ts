@@ -35,6 +35,8 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+// Devices are joined for their names and applications only: a plug removed from the fleet (DELETE
+// /api/devices/{devEui}) keeps its energy history, which still counts, nameless, as in fleet_energy_daily.
 /** The filters of a per-plug read on `e.dev_eui` and the device row `d`. */
 function filtersSql(q: EnergyQuery, params: unknown[]): string {
   const filters: string[] = [];
@@ -47,11 +49,11 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   params.push(q.from, q.to);
   const and = filtersSql(q, params);
   if (q.period === "hour") {
-    return `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e JOIN devices d USING (dev_eui)
+    return `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e LEFT JOIN devices d USING (dev_eui)
       WHERE e.hour >= $1 AND e.hour < $2${and}`;
   }
   if (q.timeZone === undefined || q.timeZone === "UTC") {
-    return `SELECT e.dev_eui, d.name, e.day AS period_start, e.energy_wh FROM energy_daily e JOIN devices d USING (dev_eui)
+    return `SELECT e.dev_eui, d.name, e.day AS period_start, e.energy_wh FROM energy_daily e LEFT JOIN devices d USING (dev_eui)
       WHERE e.day >= $1 AND e.day < $2${and}`;
   }
   // A local day is the UTC days whose noon falls in it (energy_daily), plus its hours in other UTC days, minus
@@ -82,7 +84,7 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
         AND e.hour >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.hour <= $2::timestamptz + interval '1 day'
     )
     SELECT e.dev_eui, d.name, e.local_day AS period_start, sum(e.energy_wh)::bigint AS energy_wh
-    FROM parts e JOIN devices d USING (dev_eui)
+    FROM parts e LEFT JOIN devices d USING (dev_eui)
     WHERE true${and}
     GROUP BY e.dev_eui, d.name, e.local_day
     HAVING sum(e.readings) > 0`;

@@ -4,7 +4,7 @@ import type { Queryable } from "../db/database";
 
 export type DeviceEvent =
   | { time: string; type: "protection"; protection: string; phase: "trip" | "recovery"; eventCount: number | null; value: number | null; unit: string }
-  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayOn: boolean };
+  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayState: "ON" | "OFF" };
 
 /** At most this many events of each type are answered. */
 export const EVENTS_LIMIT = 500;
@@ -22,7 +22,7 @@ export async function deviceEvents(db: Queryable, devEui: string, from: Date, to
   const events: DeviceEvent[] = [
     ...protection.rows.map((r) => ({ time: r.time.toISOString(), type: "protection" as const, protection: r.protection, phase: r.phase,
       eventCount: r.event_count, value: r.value === null ? null : Number(r.value), unit: r.unit })),
-    ...relay.rows.map((r) => ({ time: r.time.toISOString(), type: "relay" as const, source: r.source, relayOn: r.relay_on })),
+    ...relay.rows.map((r) => ({ time: r.time.toISOString(), type: "relay" as const, source: r.source, relayState: r.relay_on ? "ON" as const : "OFF" as const })),
   ];
   return events.sort((a, b) => b.time.localeCompare(a.time));
 }

@@ -1,24 +1,26 @@
 // A plug's power, voltage, current and temperature over a time range, for its charts: every keep-alive
-// over a week or less; hourly averages (the rollup) beyond, so a month stays a few hundred points.
+// over a week or less; hourly averages (the rollup) beyond, so a month stays a few hundred points. Field
+// names and types are the device object's (and the codec's): `relayState` is "ON" / "OFF" wherever it appears.
 import type { Queryable } from "../db/database";
 
 /** Ranges up to this long are answered keep-alive by keep-alive. */
 export const RAW_READINGS_MAX_MS = 7 * 86_400_000;
 
-export interface ReadingPoint {
+interface Measured {
   time: string;
   power_W: number;
   acVoltage_V: number;
   acCurrent_mA: number;
   internalTemperature: number;
-  /** The share of the time the relay was on (0..1); per keep-alive, 0 or 1. */
-  relayOn: number;
 }
 
-export interface ReadingSeries {
-  resolution: "keepalive" | "hour";
-  points: ReadingPoint[];
-}
+/** One keep-alive: the relay's state as the plug reported it. */
+export interface KeepalivePoint extends Measured { relayState: "ON" | "OFF" }
+
+/** One hour's averages: the share of the hour the relay was on (0..1), a share rather than a state. */
+export interface HourPoint extends Measured { relayOnShare: number }
+
+export type ReadingSeries = { resolution: "keepalive"; points: KeepalivePoint[] } | { resolution: "hour"; points: HourPoint[] };
 
 interface Row { time: Date; power: number; voltage: number; current: number; temperature: number; relay: number }
 
@@ -33,11 +35,10 @@ export async function readingSeries(db: Queryable, devEui: string, from: Date, t
        FROM power_hourly WHERE dev_eui = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
     [devEui, from, to]);
   const round = (n: number) => Math.round(Number(n) * 10) / 10;
-  return {
-    resolution: raw ? "keepalive" : "hour",
-    points: rows.map((r) => ({
-      time: r.time.toISOString(), power_W: round(r.power), acVoltage_V: round(r.voltage), acCurrent_mA: round(r.current),
-      internalTemperature: round(r.temperature), relayOn: Math.min(1, Math.round(Number(r.relay) * 100) / 100),
-    })),
-  };
+  const measured = (r: Row): Measured => ({
+    time: r.time.toISOString(), power_W: round(r.power), acVoltage_V: round(r.voltage), acCurrent_mA: round(r.current), internalTemperature: round(r.temperature),
+  });
+  return raw
+    ? { resolution: "keepalive", points: rows.map((r) => ({ ...measured(r), relayState: Number(r.relay) === 1 ? "ON" : "OFF" })) }
+    : { resolution: "hour", points: rows.map((r) => ({ ...measured(r), relayOnShare: Math.min(1, Math.round(Number(r.relay) * 100) / 100) })) };
 }

@@ -26,14 +26,15 @@ export interface Downlink {
 
 export interface EnergyPoint { time: string; energy_Wh: number; devices?: number }
 
-export interface ReadingSeries {
-  resolution: "keepalive" | "hour";
-  points: { time: string; power_W: number; acVoltage_V: number; acCurrent_mA: number; internalTemperature: number; relayOn: number }[];
-}
+interface Measured { time: string; power_W: number; acVoltage_V: number; acCurrent_mA: number; internalTemperature: number }
+
+export type ReadingSeries =
+  | { resolution: "keepalive"; points: (Measured & { relayState: "ON" | "OFF" })[] }
+  | { resolution: "hour"; points: (Measured & { relayOnShare: number })[] };
 
 export type DeviceEvent =
   | { time: string; type: "protection"; protection: string; phase: "trip" | "recovery"; eventCount: number | null; value: number | null; unit: string }
-  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayOn: boolean };
+  | { time: string; type: "relay"; source: "manual" | "reported" | "keepalive"; relayState: "ON" | "OFF" };
 
 /** A time range the pages show: its bounds and how users name it. */
 export interface Range { key: "24h" | "7d" | "30d" | "custom"; from: Date; to: Date }

@@ -101,7 +101,7 @@ export async function plugPage(_main, show, devEui, signal) {
       events.replaceChildren(eventList.length === 0 ? h("p", { class: "muted" }, "No protection or relay events in this range.") : table(["Time", "Event", "Detail"], eventList.map((e) =>
         e.type === "protection"
           ? [formatTime(e.time), `${e.protection} ${e.phase}`, e.phase === "trip" ? `event ${e.eventCount ?? "?"}, at ${formatNumber(e.value, e.unit)}` : formatNumber(e.value, e.unit)]
-          : [formatTime(e.time), `relay ${e.relayOn ? "on" : "off"}`, RELAY_SOURCES[e.source]])));
+          : [formatTime(e.time), `relay ${e.relayState === "ON" ? "on" : "off"}`, RELAY_SOURCES[e.source]])));
     } catch (error) {
       charts.replaceChildren(h("p", { class: "error", role: "alert" }, words(error)));
       events.replaceChildren();

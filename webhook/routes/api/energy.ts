@@ -25,7 +25,7 @@ const defaultSpan = (period: Period) => (period === "hour" ? 86_400_000 : 30 * 8
 function energyQuery(query: { period?: Period; from?: string; to?: string; tz?: string }): EnergyQuery {
   const period = query.period ?? "day";
   if (query.tz !== undefined && !isTimeZone(query.tz)) throw new ApiError(400, `querystring/tz ${JSON.stringify(query.tz)} is not a time zone name (e.g. Europe/Berlin, UTC)`);
-  return { period, ...timeRange(query, defaultSpan(period)), timeZone: query.tz };
+  return { period, ...timeRange(query, defaultSpan(period), query.tz), timeZone: query.tz };
 }
 
 const point = (row: { period_start: Date; energy_wh: string }) => ({ time: row.period_start.toISOString(), energy_Wh: Number(row.energy_wh) });

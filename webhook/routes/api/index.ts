@@ -7,6 +7,7 @@ import type { Database } from "../../db/database";
 import type { DownlinkService } from "../../downlinks/service";
 import type { KeepaliveService } from "../../keepalive/service";
 import { tokenMatcher } from "../../tokens";
+import { deviceChangeRoutes } from "./device-changes";
 import { deviceRoutes } from "./devices";
 import { downlinkRoutes } from "./downlinks";
 import { energyRoutes } from "./energy";
@@ -29,6 +30,7 @@ export const apiRoutes: FastifyPluginAsync<ApiOptions> = async (api, options) =>
     limited: options.limited, realm: "16aspm-api",
   });
   await api.register(deviceRoutes, { db: options.db });
+  await api.register(deviceChangeRoutes, { db: options.db });
   await api.register(downlinkRoutes, { downlinks: options.downlinks });
   await api.register(energyRoutes, { db: options.db });
   await api.register(keepaliveRoutes, { keepalive: options.keepalive });
