@@ -42,6 +42,8 @@ export interface AppOptions {
   headersTimeoutMs?: number;
   /** How long a whole request (headers and body) may take to arrive; then 408 and the connection closed. 30 s by default. */
   bodyTimeoutMs?: number;
+  /** Connections held at once; more are closed as they come, so file descriptors remain for the database and the spool. */
+  maxConnections?: number;
   batchMax?: number;
   /**
    * Transactions in flight at once; 1 by default. One writer makes the largest batches, and the cost of a
@@ -161,6 +163,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         return `${dataVar}${e.instancePath} ${e.message}${allowed ? ` (${allowed.join(", ")})` : ""}`;
       }).join("; ")),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.maxConnections = options.maxConnections ?? 10_000;
 
   // Network servers send JSON or protobuf; text/plain is refused with 415 rather than parsed.
   app.removeContentTypeParser("text/plain");
