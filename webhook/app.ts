@@ -43,6 +43,8 @@ export interface AppOptions {
   headersTimeoutMs?: number;
   /** How long a whole request (headers and body) may take to arrive; then 408 and the connection closed. 30 s by default. */
   bodyTimeoutMs?: number;
+  /** Connections held at once; more are closed as they come, so file descriptors remain for the database and the spool. */
+  maxConnections?: number;
   batchMax?: number;
   /**
    * Transactions in flight at once; 1 by default. One writer makes the largest batches, and the cost of a
@@ -163,6 +165,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Every schema violation, named by where it is: "body/end_device_ids/dev_eui must match pattern …".
     schemaErrorFormatter: schemaErrorMessage,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.server.maxConnections = options.maxConnections ?? 10_000;
 
   /** Why a request was refused (4xx), for its one log line. */
   const refusals = new WeakMap<object, string>();

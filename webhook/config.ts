@@ -20,6 +20,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** How long a whole request, headers and body, may take to arrive. */
   bodyTimeoutMs: number;
+  /** Connections held at once; more are closed as they come. */
+  maxConnections: number;
   batchMax: number;
   /** Transactions in flight at once. */
   writeConcurrency: number;
@@ -131,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimit: integer(env, "BODY_LIMIT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
     headersTimeoutMs,
     bodyTimeoutMs,
+    maxConnections: integer(env, "MAX_CONNECTIONS", 10_000, 16, 1_000_000),
     batchMax: integer(env, "BATCH_MAX", 500, 1, 10000),
     trustProxy: trustProxy(env),
     writeConcurrency: integer(env, "WRITE_CONCURRENCY", 1, 1, 64),

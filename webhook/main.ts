@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const spool = await Spool.open(join(config.dataDir, "spool"), config.spoolMaxBytes);
   closers.push(() => spool.close());
   const app = await buildApp({
-    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
+    db, tokens: tokens.tokens, apiTokens: apiTokens.tokens, bodyLimit: config.bodyLimit, headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, maxConnections: config.maxConnections, batchMax: config.batchMax, writeConcurrency: config.writeConcurrency, spool,
     trustProxy: config.trustProxy,
     writeTimeoutMs: config.writeTimeoutMs, databaseReady: applied.then(() => {}),
     unauthenticatedPerMinute: config.unauthenticatedPerMinute,

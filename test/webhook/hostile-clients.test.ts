@@ -16,6 +16,7 @@ import { startProgram, waitUntilOk } from "../support/process";
 const EVENTS = ["up", "join", "ack", "txack", "log", "status", "location"] as const;
 const HEADERS_TIMEOUT_MS = 1000;
 const BODY_TIMEOUT_MS = 2000;
+const MAX_CONNECTIONS = 60;
 /** The 6 bytes of issue 21: field 1, a length of 2^32-1. */
 const SPIN = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
   port = 20000 + Math.floor(Math.random() * 20000);
   child = startProgram("main", {
     DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", WEBHOOK_TOKENS: TOKEN, API_TOKENS: API_TOKEN, DATABASE_URL: "",
-    HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS), BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS), RATE_LIMIT_UNAUTHENTICATED: "100000",
+    HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS), BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS), MAX_CONNECTIONS: String(MAX_CONNECTIONS), RATE_LIMIT_UNAUTHENTICATED: "100000",
   }, ["ignore", "ignore", "inherit"]);
   await waitUntilOk(`http://127.0.0.1:${port}/healthz`, 60);
 }, 90_000);
@@ -177,6 +178,16 @@ describe("clients that would hold a connection", () => {
       expect(at).toBeLessThan(HEADERS_TIMEOUT_MS + 1500);
       expect(await c.closed).toBeLessThan(HEADERS_TIMEOUT_MS + 2000);
     }
+  });
+
+  it(`holds at most MAX_CONNECTIONS (${MAX_CONNECTIONS}) connections: more are closed as they come, and all is served once they time out`, async () => {
+    const sockets = Array.from({ length: MAX_CONNECTIONS + 10 }, () => raw());
+    const early = await Promise.all(sockets.map((c) => Promise.race([
+      c.closed.then((ms) => ms < HEADERS_TIMEOUT_MS / 2), c.answer.then(() => false),
+    ])));
+    expect(early.filter(Boolean).length).toBeGreaterThanOrEqual(10);
+    await Promise.all(sockets.map((c) => c.closed));
+    expect(await healthy()).toBe(true);
   });
 
   it("serves a real uplink meanwhile, and after", async () => {

@@ -54,54 +54,55 @@ class WireError extends Error {}
 /** Why `bytes` cannot be a message of `shape`, or undefined when every field and length is within bounds. */
 export function checkWire(bytes: Uint8Array, shape: WireShape): string | undefined {
   let pos = 0;
+  // Names are made only for the message of a refusal: the walk itself builds no strings.
+  const path: number[] = [];
+  const name = (field: number) => `field ${[...path, field].join(".")}`;
 
-  /** An unsigned varint of at most 10 bytes, ending before `end`. */
-  function varint(end: number, what: string): number {
+  /** An unsigned varint of at most 10 bytes, ending before `end`; `what` names it in a refusal. */
+  function varint(end: number, what: () => string): number {
     const start = pos;
     let result = 0;
     for (let i = 0, scale = 1; i < 10; i++, scale *= 128) {
-      if (pos >= end) throw new WireError(`${what} at byte ${start} is cut off`);
+      if (pos >= end) throw new WireError(`${what()} at byte ${start} is cut off`);
       const byte = bytes[pos++];
       result += (byte & 0x7f) * scale;
       if (byte < 0x80) return result;
     }
-    throw new WireError(`${what} at byte ${start} is longer than 10 bytes`);
+    throw new WireError(`${what()} at byte ${start} is longer than 10 bytes`);
   }
 
-  function walk(end: number, shape: WireShape, path: string, depth: number): void {
+  function walk(end: number, shape: WireShape, depth: number): void {
     if (depth > PROTOBUF_MAX_DEPTH) throw new WireError(`messages nest deeper than ${PROTOBUF_MAX_DEPTH} levels at byte ${pos}`);
     while (pos < end) {
       const at = pos;
-      const tag = varint(end, "a field tag");
+      const tag = varint(end, () => "a field tag");
       const field = Math.floor(tag / 8);
       const wireType = tag % 8;
-      const name = `field ${path}${field}`;
       if (field === 0 || field > 0x1fffffff) throw new WireError(`byte ${at}: field number ${field} is not valid`);
-      switch (wireType) {
-        case 0: varint(end, name); break;
-        case 1: case 5: {
-          const size = wireType === 1 ? 8 : 4;
-          if (end - pos < size) throw new WireError(`${name} at byte ${at} (${WIRE_TYPE_NAMES[wireType]}) is cut off`);
-          pos += size;
-          break;
-        }
-        case 2: {
-          const length = varint(end, `the length of ${name}`);
-          if (length > end - pos) throw new WireError(`${name} at byte ${at} declares ${length} bytes, but ${end - pos} are left`);
-          const inner = shape[field];
-          if (inner) walk(pos + length, inner, `${path}${field}.`, depth + 1);
-          else pos += length;
-          break;
-        }
-        default:
-          // ChirpStack's messages (proto3) have no groups; google-protobuf's group skipping is not trusted either.
-          throw new WireError(`${name} at byte ${at} has wire type ${WIRE_TYPE_NAMES[wireType]}, which these messages never use`);
+      if (wireType === 0) {
+        varint(end, () => name(field));
+      } else if (wireType === 1 || wireType === 5) {
+        const size = wireType === 1 ? 8 : 4;
+        if (end - pos < size) throw new WireError(`${name(field)} at byte ${at} (${WIRE_TYPE_NAMES[wireType]}) is cut off`);
+        pos += size;
+      } else if (wireType === 2) {
+        const length = varint(end, () => `the length of ${name(field)}`);
+        if (length > end - pos) throw new WireError(`${name(field)} at byte ${at} declares ${length} bytes, but ${end - pos} are left`);
+        const inner = shape[field];
+        if (inner) {
+          path.push(field);
+          walk(pos + length, inner, depth + 1);
+          path.pop();
+        } else pos += length;
+      } else {
+        // ChirpStack's messages (proto3) have no groups; google-protobuf's group skipping is not trusted either.
+        throw new WireError(`${name(field)} at byte ${at} has wire type ${WIRE_TYPE_NAMES[wireType]}, which these messages never use`);
       }
     }
   }
 
   try {
-    walk(bytes.length, shape, "", 1);
+    walk(bytes.length, shape, 1);
     return undefined;
   } catch (error) {
     if (error instanceof WireError) return error.message;
