@@ -8,7 +8,7 @@ import { DATABASES, migratedDatabase, type TestDatabase } from "../support/datab
 import { keepAliveBytes, uplinkRecord } from "../support/keepalives";
 import { chirpstackUplink, ttsUplink } from "../support/messages";
 
-const keepAlive = (powerW: number) => Buffer.from(keepAliveBytes({ energyWh: 1000, powerW, currentMa: 5000 })).toString("base64");
+const keepAlive = (powerW: number) => Buffer.from(keepAliveBytes({ time: "", energyWh: 1000, powerW, currentMa: 5000 })).toString("base64");
 
 describe("withBelievableTime", () => {
   const arrival = new Date("2026-12-03T09:00:00.000Z");
@@ -45,12 +45,13 @@ describe.each(DATABASES)("a network server's wrong clock on %s", (_name, factory
   const warnings = async (devEui: string) => (await service.db.query<{ received_at: Date; decode_warnings: string[] | null }>(
     "SELECT received_at, decode_warnings FROM uplinks WHERE dev_eui = $1 ORDER BY received_at", [devEui])).rows;
 
-  it.each([
+  type Send = (time: string, power: number, n: number) => readonly [string, unknown];
+  it.each<[string, string, Send]>([
     ["TTS", "70b3d52dd3001001", (time: string, power: number, n: number) => ["/ttn", ttsUplink({ devEui: "70B3D52DD3001001", time, payload: keepAlive(power), fCnt: n })] as const],
     ["ChirpStack", "70b3d52dd3001002", (time: string, power: number, n: number) => ["/chirpstack?event=up", chirpstackUplink({ devEui: "70b3d52dd3001002", time, data: keepAlive(power), fCnt: n })] as const],
   ])("%s: one uplink stamped 9999-12-31T23:59:59Z is kept, noted, and the plug's later uplinks still move its state", async (_network, devEui, uplink) => {
     const now = Date.now();
-    const send = (time: string, power: number, n: number) => service.ingest(...uplink(time, power, n));
+    const send = (time: string, power: number, n: number) => service.ingest(uplink(time, power, n)[0], uplink(time, power, n)[1]);
     expect(await send(new Date(now - 20 * 60_000).toISOString(), 100, 1)).toBe(200);
     const before = Date.now();
     expect(await send("9999-12-31T23:59:59Z", 200, 2)).toBe(200);

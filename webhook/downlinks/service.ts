@@ -3,6 +3,7 @@
 // reconciler both go through send().
 import type { FastifyBaseLogger } from "fastify";
 import type { Database, Queryable } from "../db/database";
+import { nextTurn } from "../db/turns";
 import type { Network } from "../ingest/records";
 import { unknownDevice } from "../api/devices";
 import { knownDevice } from "../api/known-device";
@@ -88,6 +89,8 @@ export function createDownlinkService(options: DownlinkServiceOptions): Downlink
   return {
     async send(request) {
       const { fPort, bytes, warnings } = encode(request.data);
+      // Callers sending many (the keep-alive reconciler's rounds, a bulk keep-alive request) let ingest through between them.
+      await nextTurn();
       const devEui = request.devEui.toLowerCase();
       const device = await findDevice(db, devEui);
       if (!device) throw unknownDevice(devEui);
