@@ -99,27 +99,22 @@ export async function energyByDevice(db: Queryable, q: EnergyQuery): Promise<Ene
 export const ENERGY_PAGE_ROWS = 5000;
 
 /**
- * The hourly rows of `energyByDevice`, read in pages of ENERGY_PAGE_ROWS: each page starts after the last row of the
- * one before (keyset), plug by plug through devices in order, each plug an index range scan of its hours. Memory
- * stays one page, and no connection or snapshot is held between pages (a page sees what committed before it).
+ * The hourly rows of a range in time order (hour, then plug), read in pages of `pageRows`: each page starts after
+ * the last row of the one before (keyset on the hour index), so memory stays one page, nothing is sorted beyond
+ * an hour's plugs, and no connection or snapshot is held between pages (a page sees what committed before it).
  */
-export async function* energyHours(db: Queryable, q: EnergyQuery): AsyncGenerator<EnergyRow> {
-  let after: { devEui: string; hour: Date } | undefined;
+export async function* energyHours(db: Queryable, q: EnergyQuery, pageRows = ENERGY_PAGE_ROWS): AsyncGenerator<EnergyRow> {
+  let after: { hour: Date; devEui: string } = { hour: q.from, devEui: "" };
   for (;;) {
-    const params: unknown[] = [q.from, q.to, after?.devEui ?? "", after?.hour ?? q.from, ENERGY_PAGE_ROWS];
-    const filters: string[] = [];
-    if (q.devEui !== undefined) filters.push(`d.dev_eui = $${params.push(q.devEui)}`);
-    if (q.application !== undefined) filters.push(`d.application = $${params.push(q.application)}`);
+    const params: unknown[] = [q.from, q.to, after.hour, after.devEui, pageRows];
     const { rows } = await db.query<EnergyRow>(
-      `SELECT d.dev_eui, d.name, e.hour AS period_start, e.energy_wh
-       FROM (SELECT d.dev_eui, d.name FROM devices d WHERE d.dev_eui >= $3${filters.map((f) => ` AND ${f}`).join("")} ORDER BY d.dev_eui) d
-       CROSS JOIN LATERAL (SELECT e.hour, e.energy_wh FROM energy_hourly e WHERE e.dev_eui = d.dev_eui
-         AND e.hour >= $1 AND e.hour < $2 AND (d.dev_eui > $3 OR e.hour > $4) ORDER BY e.hour) e
-       ORDER BY d.dev_eui, e.hour LIMIT $5`, params);
+      `SELECT e.dev_eui, d.name, e.hour AS period_start, e.energy_wh FROM energy_hourly e JOIN devices d USING (dev_eui)
+       WHERE e.hour >= $1 AND e.hour < $2 AND e.hour >= $3 AND (e.hour > $3 OR e.dev_eui > $4)${filtersSql(q, params)}
+       ORDER BY e.hour, e.dev_eui LIMIT $5`, params);
     yield* rows;
-    if (rows.length < ENERGY_PAGE_ROWS) return;
+    if (rows.length < pageRows) return;
     const last = rows[rows.length - 1];
-    after = { devEui: last.dev_eui, hour: last.period_start };
+    after = { hour: last.period_start, devEui: last.dev_eui };
   }
 }
 
