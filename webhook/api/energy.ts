@@ -61,6 +61,7 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   // than none. Exact in any zone, DST days and half-hour offsets included: hours belong to the local day of
   // their start, as before.
   const zone = `$${params.push(q.timeZone)}`;
+  const plug = q.devEui === undefined ? "" : ` AND e.dev_eui = $${params.indexOf(q.devEui) + 1}`;
   return `WITH days AS MATERIALIZED (
       SELECT u.day, date_trunc('day', u.day + interval '12 hours', ${zone}) AS local_day
       FROM generate_series(date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day', $2::timestamptz + interval '1 day', interval '1 day') u(day)
@@ -70,28 +71,31 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
       JOIN days ON days.day = date_trunc('day', h.hour, 'UTC')
       WHERE date_trunc('day', h.hour, ${zone}) <> days.local_day
         AND (date_trunc('day', h.hour, ${zone}) >= $1 AND date_trunc('day', h.hour, ${zone}) < $2 OR days.local_day >= $1 AND days.local_day < $2)
+    ), edge_rows AS MATERIALIZED (
+      -- Each edge row read once, then counted in two local days.
+      SELECT e.dev_eui, e.energy_wh, e.readings, edges.local_day, edges.day_local_day
+      FROM energy_hourly e JOIN edges ON edges.hour = e.hour
+      WHERE e.hour >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.hour <= $2::timestamptz + interval '1 day'${plug}
     ), parts AS (
       SELECT e.dev_eui, days.local_day, e.energy_wh, e.readings FROM energy_daily e JOIN days ON days.day = e.day
-      WHERE days.local_day >= $1 AND days.local_day < $2
+      WHERE days.local_day >= $1 AND days.local_day < $2${plug}
         AND e.day >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.day <= $2::timestamptz + interval '1 day'
       UNION ALL
       SELECT e.dev_eui, s.local_day, s.sign * e.energy_wh, s.sign * e.readings
-      FROM energy_hourly e JOIN edges ON edges.hour = e.hour
-      CROSS JOIN LATERAL (VALUES (edges.local_day, 1), (edges.day_local_day, -1)) s(local_day, sign)
+      FROM edge_rows e CROSS JOIN LATERAL (VALUES (e.local_day, 1), (e.day_local_day, -1)) s(local_day, sign)
       WHERE s.local_day >= $1 AND s.local_day < $2
-        AND e.hour >= date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day' AND e.hour <= $2::timestamptz + interval '1 day'
+    ), e AS (
+      SELECT p.dev_eui, p.local_day, sum(p.energy_wh)::bigint AS energy_wh FROM parts p GROUP BY 1, 2 HAVING sum(p.readings) > 0
     )
-    SELECT e.dev_eui, d.name, e.local_day AS period_start, sum(e.energy_wh)::bigint AS energy_wh
-    FROM parts e JOIN devices d USING (dev_eui)
-    WHERE true${and}
-    GROUP BY e.dev_eui, d.name, e.local_day
-    HAVING sum(e.readings) > 0`;
+    SELECT e.dev_eui, d.name, e.local_day AS period_start, e.energy_wh FROM e JOIN devices d USING (dev_eui)
+    WHERE true${and}`;
 }
 
 /** One row per device and period with consumption recorded, by device then time. */
 export async function energyByDevice(db: Queryable, q: EnergyQuery): Promise<EnergyRow[]> {
   const params: unknown[] = [];
-  const { rows } = await db.query<EnergyRow>(`${seriesSql(q, params)} ORDER BY dev_eui, period_start`, params);
+  // DevEUIs are lowercase hex: bytewise order is theirs, and far cheaper than the locale's.
+  const { rows } = await db.query<EnergyRow>(`${seriesSql(q, params)} ORDER BY dev_eui COLLATE "C", period_start`, params);
   return rows;
 }
 
