@@ -140,7 +140,9 @@ export async function fleetEnergy(db: Queryable, q: EnergyQuery): Promise<FleetE
   // The period's length: an hour, or a local day of up to 25 hours (a DST change).
   const reach = q.period === "hour" ? "interval '1 hour'" : "interval '26 hours'";
   const { rows } = await db.query<FleetEnergyRow>(
-    `WITH h AS (
+    // Summed over applications and shards first (materialized), so a zone's midnights are worked out per hour and
+    // gap, not per stored row.
+    `WITH h AS MATERIALIZED (
        SELECT f.hour, f.gap, sum(f.plugs) AS plugs, sum(f.energy_wh) AS energy_wh FROM fleet_energy_hourly f
        WHERE f.hour >= $1 AND f.hour < $2::timestamptz + ${reach} ${application}
        GROUP BY f.hour, f.gap
