@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EnergyRow, energyByDevice, energyHours } from "../../webhook/api/energy";
 import { buildApp } from "../../webhook/app";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { storeKeepAlives } from "../support/keepalives";
@@ -60,10 +61,23 @@ describe.each(DATABASES)("energy reads on %s", (_name, factory) => {
   ] as const)("exports per %s exactly the rows of %s", async (period, view, column, from, to) => {
     const rows = await csv(`/api/export/energy.csv?period=${period}&from=${iso(from)}&to=${iso(to)}`);
     const expected = await rollup(view, column, from, to);
+    // Hours stream in time order, days come by plug.
+    if (period === "hour") expected.sort((a, b) => a.period_start.localeCompare(b.period_start) || a.dev_eui.localeCompare(b.dev_eui));
     expect(expected.length).toBeGreaterThan(0);
     expect(rows.map(({ name: _name, ...row }) => row)).toEqual(expected);
     const total = (list: { energy_wh: string }[]) => list.reduce((sum, r) => sum + Number(r.energy_wh), 0);
     expect(total(rows)).toBe(total(expected));
+  });
+
+  it("streams the hours page by page, each row once, whatever the page size", async () => {
+    const from = new Date(START + 5 * 3_600_000), to = new Date(START + 3 * DAY);
+    const all = await energyByDevice(test.db, { period: "hour", from, to });
+    const inTimeOrder = [...all].sort((a, b) => a.period_start.getTime() - b.period_start.getTime() || a.dev_eui.localeCompare(b.dev_eui));
+    for (const pageRows of [1, 7, 48, all.length, all.length + 1]) {
+      const streamed: EnergyRow[] = [];
+      for await (const row of energyHours(test.db, { period: "hour", from, to }, pageRows)) streamed.push(row);
+      expect(streamed, `pages of ${pageRows}`).toEqual(inTimeOrder);
+    }
   });
 
   it("exports the CSV header of the contract, names as text, one device on request", async () => {

@@ -66,7 +66,8 @@ export const energyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
     const q = energyQuery(request.query);
     const devEui = request.query.devEui === undefined ? undefined : await knownDevice(db, request.query.devEui);
     const query = { ...q, devEui, application: request.query.application };
-    // Hours stream page by page (constant memory, however many plug-hours); days are few enough to read at once.
+    // Hours stream page by page in time order (constant memory, however many plug-hours); days, by plug, are few
+    // enough to read at once.
     const rows = q.period === "hour"
       ? Readable.from(energyHours(db, query))
       : Readable.from(await energyByDevice(db, query));
