@@ -34,10 +34,15 @@ export function statusCell(d) {
     h("span", { class: "hint", title: formatTime(d.lastSeen) }, ` ${d.online ? "heard" : "since last heard"} ${ago(d.lastSeen)}`));
 }
 
-/** @param {Device} d */
+/** Desired / reported and the state; adaptive plugs marked, and those held above their target by their radio. @param {Device} d */
 export function keepaliveCell(d) {
-  const { desired, reported, state } = d.keepalive;
-  return h("span", null, `${desired ?? "—"} / ${reported ?? "—"} min `, h("span", { class: `badge state-${state}` }, state.replace("_", " ")));
+  const { desired, reported, state, mode, target, reason } = d.keepalive;
+  const held = mode === "adaptive" && desired !== null && target !== null && desired > target;
+  return h("span", null, `${desired ?? "—"} / ${reported ?? "—"} min `, h("span", { class: `badge state-${state}` }, state.replace("_", " ")),
+    mode === "adaptive"
+      ? h("span", { class: `badge adaptive${held ? " held" : ""}`, title: reason ?? "", "data-adaptive": held ? "held" : "at-target" },
+        held ? `adaptive: held above ${target} min` : "adaptive")
+      : null);
 }
 
 /** @type {Column[]} */
