@@ -293,6 +293,32 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     expect(await page.locator(`tr[data-dev-eui="${SPARE}"]`).count()).toBe(0);
   });
 
+  it("switches a plug to adaptive mode: mode, target and why shown; the fleet marks it once its radio holds it above the target", async () => {
+    await page.goto(`${base}/plugs/${KITCHEN}`);
+    await page.getByLabel("Keep-alive period (minutes)").fill("2");
+    await page.getByLabel(/^Adaptive/).check();
+    expect(await page.getByLabel("Send even if the airtime policy refuses it").isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Set keep-alive period" }).click();
+    await expect.poll(() => page.getByText(/^Queued: 020212/i).count()).toBe(1);
+    await expect.poll(() => page.locator("#keepalive-facts").innerText()).toContain("adaptive, target 2 min");
+    expect(await page.locator("#keepalive-reason").innerText())
+      .toBe("2 min: the target; at SF7, 125 kHz a keep-alive takes 61.7 ms, and the 1 % duty cycle allows one every 0.10 min");
+    // ADR moves the plug to SF12: the duty cycle needs 2.47 min, so 3 min is pushed and the plug is held above its target.
+    await test.db.transaction((tx) => writeBatch(tx, [{ ...uplinkRecord(KITCHEN, new Date().toISOString(), keepAliveBytes({ time: "", energyWh: 5000 + (3 * 144 - 1) * 30 }), 9999), spreadingFactor: 12 }]));
+    await app.keepalive.reconcile();
+    await expect.poll(() => tts.pushed.length).toBe(4);
+    expect(tts.pushed[3].body.downlinks[0].frm_payload).toBe(Buffer.from("020312", "hex").toString("base64"));
+    await page.goto(base);
+    const row = page.locator(`tr[data-dev-eui="${KITCHEN}"]`);
+    await expect.poll(async () => plain(await row.locator('[data-adaptive="held"]').innerText())).toBe("adaptive: held above 2 min");
+    expect(await row.locator('[data-adaptive="held"]').getAttribute("title"))
+      .toBe("3 min: at SF12, 125 kHz a keep-alive takes 1482.8 ms; the 1 % duty cycle allows one every 2.47 min");
+    await page.goto(`${base}/plugs/${KITCHEN}`);
+    await expect.poll(() => page.locator("#keepalive-reason").innerText()).toMatch(/^3 min: at SF12/);
+    expect(await page.getByLabel(/^Adaptive/).isChecked()).toBe(true);
+    expect(await page.getByLabel("Keep-alive period (minutes)").inputValue()).toBe("2");
+  });
+
   it("exports energy as CSV, previewing the file's rows", async () => {
     await page.getByRole("link", { name: "Export" }).click();
     await expect.poll(() => page.locator("h1").innerText()).toBe("Export energy");

@@ -46,8 +46,9 @@ describe.each(DATABASES)("device API on %s", (_name, factory) => {
       devEui: "70b3d52dd3001001", name: "plug-kitchen", application: "energy-demo", network: "ttn",
       online: true, lastSeen: expect.any(String), lastReadingAt: body.lastSeen,
       power_W: 1497, energy_Wh: 55190552, acVoltage_V: 231, acCurrent_mA: 6482, internalTemperature: 28, relayState: "ON",
-      keepalive: { desired: null, reported: null, state: "unknown", lastDownlinkAt: null, attempts: 0 },
-      airtime: { ...keepAliveAirtime(9, 125_000, 10), periodMinutes: 10 },
+      keepalive: { desired: null, reported: null, state: "unknown", lastDownlinkAt: null, attempts: 0, mode: "fixed", target: null, reason: null },
+      // The one uplink sent 5 minutes ago: a 25-byte frame at SF9.
+      airtime: { ...keepAliveAirtime(9, 125_000, 10), periodMinutes: 10, measuredSecondsLast24h: keepAliveAirtime(9, 125_000, 10).keepAliveMs / 1000 },
     });
     // The worked table's SF9 row: 205.8 ms, 29.6 s a day at 10 min.
     expect(body.airtime.keepAliveMs).toBeCloseTo(205.8, 1);

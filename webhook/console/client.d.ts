@@ -15,8 +15,9 @@ export interface Device {
   acCurrent_mA: number | null;
   internalTemperature: number | null;
   relayState: "ON" | "OFF" | null;
-  keepalive: { desired: number | null; reported: number | null; state: "in_sync" | "pending" | "failed" | "unknown"; lastDownlinkAt: string | null; attempts: number; error?: string };
-  airtime: { spreadingFactor: number; bandwidthHz: number; keepAliveMs: number; secondsPerDay: number; minMinutesDutyCycle: number; minMinutesFairUse: number; periodMinutes?: number } | null;
+  keepalive: { desired: number | null; reported: number | null; state: "in_sync" | "pending" | "failed" | "unknown"; lastDownlinkAt: string | null; attempts: number; error?: string;
+    mode: "fixed" | "adaptive"; target: number | null; reason: string | null };
+  airtime: { spreadingFactor: number; bandwidthHz: number; keepAliveMs: number; secondsPerDay: number; minMinutesDutyCycle: number; minMinutesFairUse: number; periodMinutes?: number; measuredSecondsLast24h?: number } | null;
 }
 
 export interface Downlink {

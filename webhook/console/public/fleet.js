@@ -42,18 +42,23 @@ export function powerCell(d) {
 }
 
 /**
- * The keep-alive period in words: what the plug reported, and what was asked of it.
+ * The keep-alive period in words: what the plug reported, and what was asked of it; adaptive plugs marked, and
+ * those held above their target by their radio.
  * @param {Device} d
  */
 export function keepaliveCell(d) {
-  const { desired, reported, state } = d.keepalive;
+  const { desired, reported, state, mode, target, reason } = d.keepalive;
   const now = reported === null ? h("span", { class: "muted" }, "not reported yet") : h("span", { class: "nowrap" }, `every ${formatNumber(reported, "min")}`);
   const asked = desired === null ? null
     : state === "in_sync" ? h("span", { class: "badge state-in_sync", title: "the period set here, confirmed by the plug" }, "as set")
     : state === "pending" ? h("span", { class: "badge state-pending", title: "sent; the plug confirms with its next report" }, `→ ${formatNumber(desired, "min")} pending`)
     : state === "failed" ? h("span", { class: "badge state-failed", title: d.keepalive.error ?? "the plug did not take it" }, `${formatNumber(desired, "min")} failed`)
     : h("span", { class: "badge state-unknown" }, `set ${formatNumber(desired, "min")}`);
-  return h("span", null, now, asked ? " " : null, asked);
+  const held = mode === "adaptive" && desired !== null && target !== null && desired > target;
+  const adaptive = mode !== "adaptive" ? null
+    : h("span", { class: `badge adaptive${held ? " held" : ""}`, title: reason ?? "", "data-adaptive": held ? "held" : "at-target" },
+      held ? `adaptive: held above ${formatNumber(target, "min")}` : "adaptive");
+  return h("span", null, now, asked ? " " : null, asked, adaptive ? " " : null, adaptive);
 }
 
 /** @type {Column[]} */

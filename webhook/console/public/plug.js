@@ -36,6 +36,8 @@ export async function plugPage(_main, show, devEui, signal) {
   const heading = h("h1", null, title);
 
   const facts = h("div", { class: "cards" });
+  const keepaliveStatus = h("div");
+  const drawKeepalive = () => keepaliveStatus.replaceChildren(keepaliveFacts(device));
   const stale = h("p", { class: "hint", "data-figure": "stale" });
   const drawFacts = () => {
     stale.textContent = !device.online && device.lastReadingAt
@@ -124,16 +126,18 @@ export async function plugPage(_main, show, devEui, signal) {
   async function refresh() {
     device = await api(`/api/devices/${devEui}`);
     drawFacts();
+    drawKeepalive();
     await drawDownlinks();
   }
 
   drawFacts();
+  drawKeepalive();
   show(title,
     h("p", null, h("a", { href: "/", "data-link": true }, "← Fleet")),
     heading,
     h("p", { class: "hint" }, h("code", null, devEui), ` · ${device.application ?? "no application"} · ${device.network === "ttn" ? "The Things Stack" : "ChirpStack"}`),
     facts, stale,
-    h("div", { class: "panel" }, h("h2", null, "Control"), keepaliveForm(device, refresh), relayButtons(devEui, refresh)),
+    h("div", { class: "panel" }, h("h2", null, "Control"), keepaliveStatus, keepaliveForm(device, refresh), relayButtons(devEui, refresh)),
     h("h2", null, "Charts"),
     rangePicker(range, (r) => { range = r; void drawCharts(); }),
     charts,
@@ -160,15 +164,32 @@ function table(head, rows) {
     h("tbody", null, ...rows.map((r) => h("tr", null, ...r.map((c) => h("td", null, c)))))));
 }
 
+/** The keep-alive period's mode, target, desired, reported and why. @param {Device} device */
+function keepaliveFacts(device) {
+  const k = device.keepalive;
+  return h("dl", { id: "keepalive-facts", class: "facts" },
+    h("dt", null, "Mode"), h("dd", null, k.mode === "adaptive" ? `adaptive, target ${k.target} min` : "fixed"),
+    h("dt", null, "Desired"), h("dd", null, k.desired === null ? "—" : `${k.desired} min`),
+    h("dt", null, "Reported"), h("dd", null, k.reported === null ? "—" : `${k.reported} min`),
+    h("dt", null, "Why"), h("dd", { id: "keepalive-reason" }, k.reason ?? "nothing set through the service"));
+}
+
 /**
- * The keep-alive period form: the airtime the chosen period takes and the policy's limits, shown before
- * sending; the service's refusal or warnings shown after.
+ * The keep-alive period form, fixed or adaptive: the airtime the chosen period takes and the policy's
+ * limits, shown before sending; the service's refusal or warnings shown after.
  * @param {Device} device @param {() => Promise<void>} refresh
  */
 function keepaliveForm(device, refresh) {
+  const k = device.keepalive;
+  const adaptive = k.mode === "adaptive";
   const minutes = h("input", { id: "keepalive-minutes", name: "minutes", type: "number", min: 1, max: 255, step: 1, required: true,
-    value: device.keepalive.desired ?? device.keepalive.reported ?? 10, "aria-describedby": "keepalive-airtime" });
-  const force = h("input", { id: "keepalive-force", type: "checkbox" });
+    value: (adaptive ? k.target : k.desired) ?? k.reported ?? 10, "aria-describedby": "keepalive-airtime" });
+  const adapt = h("input", { id: "keepalive-adapt", type: "checkbox", checked: adaptive });
+  const force = h("input", { id: "keepalive-force", type: "checkbox", disabled: adaptive });
+  adapt.addEventListener("change", () => {
+    force.disabled = adapt.checked;
+    if (adapt.checked) force.checked = false;
+  });
   const figures = h("p", { id: "keepalive-airtime", class: "hint", "aria-live": "polite" });
   const result = h("p", { role: "status", "aria-live": "polite" });
   const button = h("button", { type: "submit", class: "primary" }, "Set keep-alive period");
@@ -192,6 +213,7 @@ function keepaliveForm(device, refresh) {
   update();
   const form = h("form", { class: "toolbar", "aria-label": "Keep-alive period" },
     h("label", { for: "keepalive-minutes" }, "Keep-alive period (minutes)", minutes),
+    h("label", { class: "inline", for: "keepalive-adapt" }, adapt, "Adaptive: the period is a target, lengthened to what the airtime policy allows at the plug's radio"),
     h("label", { class: "inline", for: "keepalive-force" }, force, "Send even if the airtime policy refuses it"),
     button);
   form.addEventListener("submit", async (event) => {
@@ -201,7 +223,9 @@ function keepaliveForm(device, refresh) {
     result.textContent = "Sending…";
     try {
       /** @type {{ downlink: Downlink, warnings: string[] }} */
-      const answer = await api(`/api/devices/${device.devEui}/keepalive`, { method: "PUT", body: { minutes: Number(minutes.value), ...(force.checked ? { force: true } : {}) } });
+      const answer = await api(`/api/devices/${device.devEui}/keepalive`, {
+        method: "PUT", body: { minutes: Number(minutes.value), adapt: adapt.checked, ...(force.checked && !adapt.checked ? { force: true } : {}) },
+      });
       result.className = "ok";
       result.textContent = `Queued: ${answer.downlink.bytes} on fPort ${answer.downlink.fPort}; the plug confirms with its next report.${answer.warnings.length ? ` Warnings: ${answer.warnings.join("; ")}` : ""}`;
       await refresh();
