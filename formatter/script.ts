@@ -13,7 +13,7 @@ import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
 
 // Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
-/** The whole codec: every entry point. */
+/** The whole codec, compressed: it restores and runs itself, and sets every entry point. */
 declare var CODEC: string;
 /** plain-uplink.ts: plainUplink(input, keepAlive), its table inside. */
 declare var PLAIN_UPLINK: string;
