@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { plainDownlinkTable } from "../formatter/plain-downlink";
 import { plainUplinkTable } from "../formatter/plain-uplink";
+import { deflate } from "./deflate";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const FORMATTER_BUNDLE = join(root, "dist", "formatter.js");
@@ -34,6 +35,9 @@ const LAZY = {
   /** The whole codec: the entry points script.ts does not build on others (legacy.ts's Decoder, Encode, Encoder). */
   CODEC: `import { decodeUplink, encodeDownlink, decodeDownlink, Decode } from "./formatter/index";
 $exports.decodeUplink = decodeUplink; $exports.encodeDownlink = encodeDownlink; $exports.decodeDownlink = decodeDownlink; $exports.Decode = Decode;`,
+  /** The whole codec compressed (scripts/deflate.ts), with what restores and runs it. */
+  PACKED_CODEC: `import { inflate } from "./formatter/inflate";
+Function("$exports", inflate(TABLE))($exports);`,
   PLAIN_UPLINK: `import { plainUplink } from "./formatter/plain-uplink";
 $exports.plainUplink = function (input, keepAlive) { return plainUplink(input, keepAlive, TABLE); };`,
   PLAIN_DOWNLINK: `import { plainDownlink } from "./formatter/plain-downlink";
@@ -83,7 +87,7 @@ export function constantExpressions(source: string): string[] {
 }
 
 async function buildLazy(name: keyof typeof LAZY): Promise<string> {
-  const table = TABLES[name];
+  const table = name === "PACKED_CODEC" ? deflate(await buildLazy("CODEC")) : TABLES[name];
   const result = await build({
     ...common,
     stdin: { contents: LAZY[name], resolveDir: root, loader: "ts" },
@@ -97,12 +101,15 @@ async function buildLazy(name: keyof typeof LAZY): Promise<string> {
 export async function buildFormatter(): Promise<number> {
   mkdirSync(dirname(FORMATTER_BUNDLE), { recursive: true });
   const define: Record<string, string> = {};
-  for (const name of Object.keys(LAZY) as (keyof typeof LAZY)[]) {
+  for (const name of ["CODEC", "PACKED_CODEC", "PLAIN_UPLINK", "PLAIN_DOWNLINK"] as const) {
     const text = await buildLazy(name);
     const folded = constantExpressions(text);
     if (folded.length) throw new Error(`the ${name} text holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
     define[name] = JSON.stringify(text);
   }
+  // The script carries the whole codec compressed.
+  define.CODEC = define.PACKED_CODEC;
+  delete define.PACKED_CODEC;
   const result = await build({
     ...common,
     stdin: { contents: entry, resolveDir: root, loader: "ts" },

@@ -9,10 +9,12 @@ import { COMMANDS, KEEP_ALIVE, RESPONSES } from "./vectors";
 
 const byte = fc.integer({ min: 0, max: 255 });
 
-/** Inputs at the edges of the first tiers, as JSON carries them (an engine gets each as a literal, where a
- *  "__proto__" key would set the prototype instead). */
+/** Inputs at the edges of the first tiers, as JSON carries them: an engine gets each as a literal, where a
+ *  "__proto__" key would set the prototype instead, and otto's JSON.stringify (Go's) writes &, <, > and
+ *  non-ASCII characters of the error messages that quote them escaped. */
 function nearTiers(arbitrary: fc.Arbitrary<unknown>, seed: number): unknown[] {
-  return fc.sample(arbitrary, { numRuns: 150, seed }).map((x) => JSON.stringify(x)).filter((text) => !text.includes("__proto__"))
+  return fc.sample(arbitrary, { numRuns: 150, seed }).map((x) => JSON.stringify(x))
+    .filter((text) => !text.includes("__proto__") && !/[&<>]|[^\x20-\x7e]/.test(text))
     .map((text) => JSON.parse(text) as unknown);
 }
 const uplinkInputs: unknown[] = [
