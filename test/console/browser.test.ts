@@ -57,10 +57,10 @@ async function standInTts(): Promise<{ server: Server; url: string; pushed: Push
 
 /** Lines each fleet cell of these columns takes: a figure wrapped away from its unit takes two. */
 async function cellLines(page: Page, keys: string[]): Promise<{ key: string; text: string; lines: number }[]> {
-  return page.evaluate((wanted) => [...document.querySelectorAll<HTMLElement>("tbody tr[data-dev-eui] td")]
+  return page.locator("tbody tr[data-dev-eui] td").evaluateAll((cells, wanted) => cells
     .filter((td) => wanted.includes(td.dataset.key ?? ""))
     .map((td) => {
-      const range = document.createRange();
+      const range = td.ownerDocument.createRange();
       range.selectNodeContents(td);
       const centres = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => (r.top + r.bottom) / 2).sort((a, b) => a - b);
       const lines = centres.filter((c, i) => i === 0 || c - centres[i - 1] > 8).length;
@@ -321,8 +321,8 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
           const text = withoutIsoTimes(await p.locator("body").innerText());
           expect(text.match(LONG_DECIMAL)?.[0], `${where}: an over-long decimal`).toBeUndefined();
           expect(await p.evaluate<number>("document.documentElement.scrollWidth"), `${where}: page wider than the screen`).toBeLessThanOrEqual(width);
-          const wraps = await p.evaluate(() => [...document.querySelectorAll<HTMLElement>(".table-wrap")].map((w) => ({
-            overflows: w.scrollWidth > w.clientWidth + 1, hint: (w.previousElementSibling as HTMLElement | null)?.hidden === false })));
+          const wraps = await p.locator(".table-wrap").evaluateAll((boxes) => boxes.map((w) => ({
+            overflows: w.scrollWidth > w.clientWidth + 1, hint: w.previousElementSibling?.getAttribute("hidden") === null })));
           for (const w of wraps) expect(w.overflows ? w.hint : true, `${where}: a table wider than the screen without a hint`).toBe(true);
         };
 
