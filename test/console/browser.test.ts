@@ -57,10 +57,10 @@ async function standInTts(): Promise<{ server: Server; url: string; pushed: Push
 
 /** Lines each fleet cell of these columns takes: a figure wrapped away from its unit takes two. */
 async function cellLines(page: Page, keys: string[]): Promise<{ key: string; text: string; lines: number }[]> {
-  return page.evaluate((wanted) => [...document.querySelectorAll<HTMLElement>("tbody tr[data-dev-eui] td")]
+  return page.locator("tbody tr[data-dev-eui] td").evaluateAll((cells, wanted) => cells
     .filter((td) => wanted.includes(td.dataset.key ?? ""))
     .map((td) => {
-      const range = document.createRange();
+      const range = td.ownerDocument.createRange();
       range.selectNodeContents(td);
       const centres = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => (r.top + r.bottom) / 2).sort((a, b) => a - b);
       const lines = centres.filter((c, i) => i === 0 || c - centres[i - 1] > 8).length;
@@ -77,6 +77,7 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
   let page: Page;
   let base: string;
   let stubbed = false;
+  const removed: string[] = [];
   const problems: string[] = [];
   // Three days of keep-alives every 10 minutes up to now: 30 Wh each, 180 W, 229..232 V, 790 mA, 30..32 °C;
   // the relay off for five keep-alives about three hours ago (seen only in the keep-alives).
@@ -119,17 +120,18 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
       db: test.db, tokens: [TOKEN], apiTokens: [API_TOKEN], unauthenticatedPerMinute: 1000,
       downlinks: { tts: { apiUrl: tts.url, apiKey: TTS_KEY, webhookId: "aspm16" } },
     });
-    // Names and removal (contract §4) are another branch's endpoints; until they are here, the console's
-    // controls are tested against stand-ins that do what the contract says (and check no session).
+    // Names and removal (contract §4) are another branch's endpoints (h8-daily); until they are here, the
+    // console's controls are tested against stand-ins answering as those do (and checking no session).
     if (!app.hasRoute({ method: "PATCH", url: "/api/devices/:devEui" })) {
       stubbed = true;
       app.patch<{ Params: { devEui: string }; Body: { name: string | null } }>("/api/devices/:devEui", async (request) => {
         await test.db.query("UPDATE devices SET name = coalesce($2, 'plug-' || right(dev_eui, 4)) WHERE dev_eui = $1", [request.params.devEui, request.body.name]);
         return { devEui: request.params.devEui, name: request.body.name ?? `plug-${request.params.devEui.slice(-4)}` };
       });
-      app.delete<{ Params: { devEui: string } }>("/api/devices/:devEui", async (request, reply) => {
+      app.delete<{ Params: { devEui: string }; Querystring: { history?: string } }>("/api/devices/:devEui", async (request) => {
+        removed.push(`${request.params.devEui} history=${request.query.history ?? "keep"}`);
         await test.db.query("DELETE FROM devices WHERE dev_eui = $1", [request.params.devEui]);
-        return reply.code(204).send();
+        return { devEui: request.params.devEui, erased: { devices: 1 }, kept: request.query.history === "erase" ? [] : ["readings"] };
       });
     }
     base = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -287,8 +289,10 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await dialog.getByRole("button", { name: "Cancel" }).click();
     expect(await page.locator("h1").innerText()).toBe("plug-a003");
     await page.getByRole("button", { name: "Remove this plug…" }).click();
+    expect(await dialog.getByLabel("Also erase its energy history and raw uplinks").isChecked()).toBe(false);
     await dialog.getByRole("button", { name: "Remove", exact: true }).click();
     await expect.poll(() => page.url()).toBe(`${base}/`);
+    if (stubbed) expect(removed).toEqual([`${SPARE} history=keep`]);
     await expect.poll(() => page.locator("tbody tr[data-dev-eui]").count()).toBe(2);
     expect(await page.locator(`tr[data-dev-eui="${SPARE}"]`).count()).toBe(0);
   });
@@ -347,8 +351,8 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
           const text = withoutIsoTimes(await p.locator("body").innerText());
           expect(text.match(LONG_DECIMAL)?.[0], `${where}: an over-long decimal`).toBeUndefined();
           expect(await p.evaluate<number>("document.documentElement.scrollWidth"), `${where}: page wider than the screen`).toBeLessThanOrEqual(width);
-          const wraps = await p.evaluate(() => [...document.querySelectorAll<HTMLElement>(".table-wrap")].map((w) => ({
-            overflows: w.scrollWidth > w.clientWidth + 1, hint: (w.previousElementSibling as HTMLElement | null)?.hidden === false })));
+          const wraps = await p.locator(".table-wrap").evaluateAll((boxes) => boxes.map((w) => ({
+            overflows: w.scrollWidth > w.clientWidth + 1, hint: w.previousElementSibling?.getAttribute("hidden") === null })));
           for (const w of wraps) expect(w.overflows ? w.hint : true, `${where}: a table wider than the screen without a hint`).toBe(true);
         };
 

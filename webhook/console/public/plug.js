@@ -273,7 +273,7 @@ function relayButtons(devEui, refresh) {
  * @param {Device} device @param {() => Promise<Device>} renamed reads the plug again
  */
 function nameForm(device, renamed) {
-  const name = h("input", { id: "plug-name", name: "name", type: "text", maxlength: 100, value: device.name ?? "", autocomplete: "off" });
+  const name = h("input", { id: "plug-name", name: "name", type: "text", maxlength: 200, value: device.name ?? "", autocomplete: "off" });
   const result = h("p", { role: "status", "aria-live": "polite" });
   const save = h("button", { type: "submit", class: "secondary" }, "Save name");
   const reset = h("button", { type: "button", class: "link", id: "plug-name-reset" }, "Use the network's name");
@@ -318,10 +318,13 @@ function removeButton(device) {
   const label = device.name ? `${device.name} (${device.devEui})` : device.devEui;
   const result = h("p", { role: "status", "aria-live": "polite" });
   const confirm = h("button", { type: "submit", class: "danger", value: "remove" }, "Remove");
+  const erase = h("input", { id: "remove-erase", type: "checkbox" });
   const dialog = h("dialog", { id: "remove-dialog", "aria-labelledby": "remove-title" },
     h("form", { method: "dialog" },
       h("h2", { id: "remove-title" }, `Remove ${label}?`),
-      h("p", null, "It leaves the fleet, the charts and the export. If it sends again, it comes back as a new plug. The README (\u201cDevice names and removal\u201d) says what becomes of its stored data."),
+      h("p", null, "It leaves the fleet and every list. Its downlinks, keep-alive setting and events (protection trips, relay reports) are deleted. If it sends again, it comes back as a new plug."),
+      h("p", null, "Its energy history (readings, hourly and daily totals) and raw uplinks are kept, so past totals stay true, unless you erase them too:"),
+      h("label", { class: "inline", for: "remove-erase" }, erase, "Also erase its energy history and raw uplinks"),
       h("div", { class: "toolbar" }, confirm, h("button", { type: "submit", class: "secondary", value: "cancel", autofocus: true }, "Cancel"))));
   const open = h("button", { type: "button", class: "danger-outline", id: "remove-plug" }, "Remove this plug…");
   open.addEventListener("click", () => dialog.showModal());
@@ -331,7 +334,7 @@ function removeButton(device) {
     result.className = "";
     result.textContent = "Removing…";
     try {
-      await api(`/api/devices/${device.devEui}`, { method: "DELETE" });
+      await api(`/api/devices/${device.devEui}${erase.checked ? "?history=erase" : ""}`, { method: "DELETE" });
       // To the fleet, drawn by app.js's popstate handler.
       history.pushState(null, "", "/");
       window.dispatchEvent(new PopStateEvent("popstate"));
