@@ -287,6 +287,8 @@ describe("docker-compose.yml", () => {
     }
     const grafanaMounts = mounts(grafana);
     expect(grafanaMounts.get("/etc/grafana/provisioning")).toBe("./dashboards/provisioning");
+    // The alert rules come with it: Grafana reads provisioning/alerting/.
+    expect(readdirSync("dashboards/provisioning/alerting")).toContain("aspm16-alerts.yaml");
     const provider = parse(readFileSync("dashboards/provisioning/dashboards/aspm16.yaml", "utf8")).providers[0];
     expect(grafanaMounts.get(provider.options.path)).toBe("./dashboards");
     expect(existsSync(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.replace(provider.options.path, "dashboards"))).toBe(true);
