@@ -14,6 +14,7 @@ import type { AirtimePolicy } from "./keepalive/policy";
 import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
 import type { Received } from "./ingest/records";
 import { nestingError } from "./ingest/schema-common";
+import { fleetState } from "./fleet-state";
 import { createMetrics, type Metrics } from "./metrics";
 import { consoleRoutes } from "./console/routes";
 import { securityHeaders } from "./console/security-headers";
@@ -89,6 +90,7 @@ function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLog
       // Downlink events move their downlinks in the transaction that stores them, spooled and replayed alike.
       const { moved, ...result } = await commitRecords(db, records);
       metrics.decodeErrors.inc(result.decodeErrors);
+      for (const kind of result.eventKinds) metrics.countEvent(kind);
       result.written.forEach((w, i) => {
         if (w.outcome === "quarantined") metrics.quarantined.inc({ network: records[i].network, cause: "unknown_device", kept_in: "table" });
       });
@@ -191,7 +193,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
-  const metrics = createMetrics(spoolDepth);
+  const metrics = createMetrics(spoolDepth, () => fleetState(options.db));
   const tts = new TtsRoute(options.downlinks?.tts);
   const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
   const downlinks = createDownlinkService({

@@ -1,14 +1,61 @@
 // Prometheus metrics of one app instance (its own registry, so test apps do not share counters).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type FleetState, KEEPALIVE_STATES } from "./fleet-state";
 import type { SpoolDepth } from "./store/spool";
 
-/** `spoolDepth` reads the spool when metrics are scraped. */
-export function createMetrics(spoolDepth: () => SpoolDepth = () => ({ records: 0, bytes: 0 })) {
+const PROTECTIONS = ["overheating", "overvoltage", "overcurrent", "overpower"];
+/** The codec's protection messages (60–63 trips, 70–73 recoveries) by field name: overcurrentEvents, overpowerRecoveryTemp, … */
+const PROTECTION_KIND = /^(overheating|overvoltage|overcurrent|overpower)(Events|RecoveryTime|RecoveryTemp)$/;
+
+/**
+ * `spoolDepth` reads the spool, and `fleet` the database, when metrics are scraped. A scrape while the
+ * database does not answer leaves the fleet's gauges out rather than failing (the spool's figures matter then).
+ */
+export function createMetrics(spoolDepth: () => SpoolDepth = () => ({ records: 0, bytes: 0 }), fleet?: () => Promise<FleetState>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // One database read per scrape for the three gauges that need it: a scrape collects them all at once,
+  // so they share the read in flight.
+  let reading: Promise<FleetState | undefined> | undefined;
+  const fleetNow = () => {
+    if (!fleet) return Promise.resolve(undefined);
+    reading ??= fleet().catch(() => undefined).finally(() => (reading = undefined));
+    return reading;
+  };
+  const protectionEvents = new Counter({
+    name: "webhook_protection_events_total",
+    help: "Protection events the plugs reported (stored uplinks): protection overheating, overvoltage, overcurrent or overpower; phase trip or recovery",
+    labelNames: ["protection", "phase"], registers,
+  });
+  // Every series from the start, so that increase() sees the first event.
+  for (const protection of PROTECTIONS) for (const phase of ["trip", "recovery"]) protectionEvents.inc({ protection, phase }, 0);
   return {
     registry,
+    protectionEvents,
+    /** Counts an event the codec named `kind` when it is a protection's trip or recovery. */
+    countEvent(kind: string) {
+      const m = kind.match(PROTECTION_KIND);
+      if (m) protectionEvents.inc({ protection: m[1], phase: m[2] === "Events" ? "trip" : "recovery" });
+    },
+    devices: new Gauge({
+      name: "webhook_devices", help: "Plugs known (devices)", registers,
+      async collect() { const state = await fleetNow(); if (state) this.set(state.devices); else this.reset(); },
+    }),
+    devicesOffline: new Gauge({
+      name: "webhook_devices_offline", help: "Plugs offline: no keep-alive within 2.5 of their periods (device_status.online false)", registers,
+      async collect() { const state = await fleetNow(); if (state) this.set(state.offline); else this.reset(); },
+    }),
+    keepaliveDevices: new Gauge({
+      name: "webhook_keepalive_devices",
+      help: "Plugs by keep-alive state: unknown (nothing desired), pending, in_sync, failed (the network refused, or no report after the retries)",
+      labelNames: ["state"], registers,
+      async collect() {
+        const state = await fleetNow();
+        this.reset();
+        if (state) for (const s of KEEPALIVE_STATES) this.set({ state: s }, state.keepalive[s] ?? 0);
+      },
+    }),
     requests: new Counter({ name: "webhook_requests_total", help: "HTTP requests by route and status code", labelNames: ["route", "status"], registers }),
     uplinksStored: new Counter({ name: "webhook_uplinks_stored_total", help: "Uplinks stored", labelNames: ["network"], registers }),
     eventsStored: new Counter({ name: "webhook_events_stored_total", help: "Device events stored (joins, downlink events, …)", labelNames: ["network"], registers }),

@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgres } from "../../webhook/db/database";
 import { migrate } from "../../webhook/db/migrate";
+import { fleetState } from "../../webhook/fleet-state";
 import { writeBatch } from "../../webhook/store/batch";
 import { DATABASES, freshPostgres, migratedDatabase, type TestDatabase } from "../support/databases";
 import { hex } from "../support/hex";
@@ -105,6 +106,88 @@ describe.each(DATABASES)("the Grafana dashboard on %s", (_name, factory) => {
       expect(bars.length, `${from} .. ${to}`).toBeGreaterThan(0);
       expect(Number(stat.kWh), `${from} .. ${to}`).toBeCloseTo(barSum, 9);
     }
+  });
+});
+
+interface AlertQuery { refId: string; datasourceUid: string; relativeTimeRange?: { from: number; to: number }; model: { rawSql?: string; format?: string; type?: string; expression?: string } }
+interface AlertRule { uid: string; title: string; condition: string; data: AlertQuery[]; noDataState: string; annotations: Record<string, string>; labels: Record<string, string> }
+const alerting = parseYaml(readFileSync("dashboards/provisioning/alerting/aspm16-alerts.yaml", "utf8"));
+const rules: AlertRule[] = alerting.groups.flatMap((g: { rules: AlertRule[] }) => g.rules);
+const rule = (uid: string) => rules.find((r) => r.uid === uid)!;
+
+describe.each(DATABASES)("the Grafana alert rules on %s", (_name, factory) => {
+  let test: TestDatabase;
+  const ONLINE = "a1b2c3d4e5f60010";
+  const TRIPPED = "a1b2c3d4e5f60011";
+  const FAILED = "a1b2c3d4e5f60012";
+  const now = Date.now();
+  const ago = (minutes: number) => new Date(now - minutes * 60_000).toISOString();
+
+  beforeAll(async () => {
+    test = await migratedDatabase(factory);
+    // Online (heard 5 min ago); offline for hours after an overvoltage trip and an overheating recovery; a third
+    // whose keep-alive change failed.
+    await storeKeepAlives(test.db, ONLINE, [{ time: ago(15), energyWh: 1 }, { time: ago(5), energyWh: 2 }]);
+    const keepAlive = [...keepAliveBytes({ time: "", energyWh: 10 })];
+    await test.db.transaction((tx) => writeBatch(tx, [
+      uplinkRecord(TRIPPED, ago(300), new Uint8Array([...hex("6103010470001A"), ...keepAlive])),
+      uplinkRecord(FAILED, ago(4), new Uint8Array(keepAlive)),
+    ]));
+    await test.db.query("INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, failed_at, error) VALUES ($1, 15, now(), 3, now(), 'no report after 3 downlinks')", [FAILED]);
+  });
+  afterAll(() => test.drop());
+
+  /** A rule's query as Grafana sends it over its relative range ending now (or over [from, to]). */
+  const runRule = async (uid: string, from?: string, to?: string) => {
+    const query = rule(uid).data.find((d) => d.refId === "A")!;
+    const range = query.relativeTimeRange!;
+    const sql = asGrafanaSends(query.model.rawSql!, from ?? ago(range.from / 60), to ?? ago(range.to / 60));
+    return (await test.db.query<Record<string, unknown>>(sql)).rows;
+  };
+
+  it("each rule is a query of the dashboard's data source with a threshold on it, one numeric value per row and labels", async () => {
+    const { datasources } = parseYaml(readFileSync("dashboards/provisioning/datasources/aspm16.yaml", "utf8"));
+    expect(rules.map((r) => r.uid)).toEqual(["aspm16-plug-offline", "aspm16-protection-event", "aspm16-keepalive-failed"]);
+    for (const r of rules) {
+      const [query, condition] = r.data;
+      expect(query).toMatchObject({ refId: "A", datasourceUid: datasources[0].uid, model: { format: "table" } });
+      expect(condition).toMatchObject({ refId: r.condition, datasourceUid: "__expr__", model: { type: "threshold", expression: "A" } });
+      // Nothing to alert on is no rows, which is all well, not "no data".
+      expect(r.noDataState).toBe("OK");
+      // Labels are interpolated from Grafana's environment (annotations are not): no $ in them.
+      expect(JSON.stringify(r.labels)).not.toContain("$");
+      const rows = await runRule(r.uid, FROM, new Date(now).toISOString());
+      expect(rows.length, r.title).toBeGreaterThan(0);
+      for (const row of rows) {
+        const numeric = Object.entries(row).filter(([, v]) => typeof v !== "string");
+        expect(numeric, `${r.title}: ${JSON.stringify(row)}`).toHaveLength(1);
+        expect(Number(numeric[0][1])).toBeGreaterThan(0);
+        // Every label the annotations name is a column.
+        for (const label of JSON.stringify(r.annotations).matchAll(/\$labels\.(\w+)/g)) expect(row).toHaveProperty(label[1]);
+      }
+    }
+  });
+
+  it("fires for the plugs offline, naming them, and agrees with webhook_devices_offline", async () => {
+    const rows = await runRule("aspm16-plug-offline");
+    expect(rows.map((r) => r.dev_eui).sort()).toEqual([TRIPPED]);
+    expect(rows[0].minutes_silent).toBeGreaterThanOrEqual(299);
+    expect((await fleetState(test.db)).offline).toBe(rows.length);
+  });
+
+  it("fires for a protection event within its 10 minutes, by protection and phase, and not after", async () => {
+    expect(await runRule("aspm16-protection-event")).toEqual([]);
+    const rows = await runRule("aspm16-protection-event", ago(305), ago(295));
+    expect(rows.map((r) => [r.dev_eui, r.protection, r.phase, r.events]).sort()).toEqual([
+      [TRIPPED, "overheating", "recovery", 1],
+      [TRIPPED, "overvoltage", "trip", 1],
+    ]);
+  });
+
+  it("fires for a failed keep-alive change, and agrees with webhook_keepalive_devices{state=\"failed\"}", async () => {
+    const rows = await runRule("aspm16-keepalive-failed");
+    expect(rows).toEqual([{ dev_eui: FAILED, plug: "plug-0012", attempts: 3 }]);
+    expect((await fleetState(test.db)).keepalive).toEqual({ failed: 1, unknown: 2 });
   });
 });
 

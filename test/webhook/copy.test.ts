@@ -109,7 +109,7 @@ describe.each(DATABASES)("copying PGlite into %s", (_name, factory) => {
   });
 });
 
-describe.runIf(process.env.TEST_DATABASE_URL)("npm run copy-to-postgres", () => {
+describe.runIf(process.env.TEST_DATABASE_URL)("npm run copy-to-postgres (needs TEST_DATABASE_URL)", () => {
   let target: TestDatabase;
   beforeAll(async () => {
     target = await freshPostgres(process.env.TEST_DATABASE_URL!);

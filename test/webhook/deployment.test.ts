@@ -159,6 +159,37 @@ const composeText = readFileSync("docker-compose.yml", "utf8");
 const PASSWORDS = { POSTGRES_PASSWORD: "pg-secret-1", GRAFANA_DB_PASSWORD: "reader-secret-2", GRAFANA_ADMIN_PASSWORD: "admin-secret-3" };
 const compose = parse(interpolate(composeText, PASSWORDS));
 
+/** The Caddyfile's one site: its top-level directives, and each handle block's directives by matcher ("" for none). */
+function caddySite(text: string): { directives: string[]; handles: Map<string, string[]> } {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const directives: string[] = [];
+  const handles = new Map<string, string[]>();
+  let inside: string[] | undefined;
+  for (const line of lines.slice(1, -1)) {
+    const handle = line.match(/^handle\s*(\S*)\s*\{$/);
+    if (handle) handles.set(handle[1], (inside = []));
+    else if (line === "}") inside = undefined;
+    else (inside ?? directives).push(line);
+  }
+  return { directives, handles };
+}
+
+describe("what the deployment exposes", () => {
+  it("keeps .env (the passwords and tokens) out of the image's build context", () => {
+    const ignored = readFileSync(".dockerignore", "utf8").split("\n").map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining([".env", "data"]));
+  });
+
+  it("publishes nothing but Caddy's ports to other machines by default", () => {
+    for (const [name, service] of Object.entries<{ ports?: string[]; profiles?: string[] }>(compose.services)) {
+      for (const port of service.ports ?? []) {
+        if (name === "caddy") expect(port).toMatch(/^(80|443):\1(\/udp)?$/);
+        else expect(port, `${name} ${port}`).toMatch(/^127\.0\.0\.1:/);
+      }
+    }
+  });
+});
+
 describe("docker-compose.yml", () => {
   it("cannot be started without its passwords, and has no default for any secret", () => {
     expect(composeText).not.toMatch(/change-?me/i);
@@ -185,8 +216,9 @@ describe("docker-compose.yml", () => {
   it("runs the webhook on the contract's port, against the compose PostgreSQL with its password", () => {
     const { webhook, postgres } = compose.services;
     expect(webhook.build).toBe(".");
-    expect(webhook.ports).toEqual(["0.0.0.0:8080:8080"]);
-    expect(parse(interpolate(composeText, { ...PASSWORDS, WEBHOOK_BIND: "127.0.0.1" })).services.webhook.ports).toEqual(["127.0.0.1:8080:8080"]);
+    // This host only by default, so under the tls profile too; open to the network only when asked.
+    expect(webhook.ports).toEqual(["127.0.0.1:8080:8080"]);
+    expect(parse(interpolate(composeText, { ...PASSWORDS, WEBHOOK_BIND: "0.0.0.0" })).services.webhook.ports).toEqual(["0.0.0.0:8080:8080"]);
     expect(webhook.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
     const env = webhook.environment;
     const url = new URL(env.DATABASE_URL);
@@ -214,7 +246,15 @@ describe("docker-compose.yml", () => {
     expect(caddy.command.join(" ")).toContain("caddy run --config /etc/caddy/Caddyfile");
     const caddyfile = readFileSync("Caddyfile", "utf8");
     expect(caddyfile).toMatch(/^\{\$DOMAIN\} \{$/m);
-    expect(caddyfile).toContain(`reverse_proxy webhook:${webhook.environment.PORT}`);
+    const site = caddySite(caddyfile);
+    // Everything else goes to the webhook, Grafana under /grafana, /metrics nowhere.
+    expect(site.handles.get("")).toEqual([`reverse_proxy webhook:${webhook.environment.PORT}`]);
+    expect(site.handles.get("/grafana*")).toEqual([`reverse_proxy grafana:${compose.services.grafana.ports[0].split(":").at(-1)}`]);
+    expect(site.handles.get("/metrics*")).toEqual(['respond "Not Found" 404']);
+    expect([...site.handles.values()].flat().filter((d) => d.startsWith("reverse_proxy"))).toHaveLength(2);
+    // HSTS for a year on every answer.
+    const hsts = site.directives.find((d) => d.startsWith("header Strict-Transport-Security"));
+    expect(Number(hsts?.match(/max-age=(\d+)/)?.[1])).toBeGreaterThanOrEqual(31_536_000);
     for (const volume of caddy.volumes as string[]) {
       const source = volume.split(":")[0];
       if (!source.startsWith("./")) expect(Object.keys(compose.volumes)).toContain(source);
@@ -231,7 +271,9 @@ describe("docker-compose.yml", () => {
   it("runs Grafana with the provisioned data source and dashboard, reading through the read-only role", () => {
     const { grafana, postgres } = compose.services;
     expect(grafana.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
-    expect(grafana.ports).toEqual(["3000:3000"]);
+    // This host only: from elsewhere, Grafana is reached through Caddy's TLS at /grafana/.
+    expect(grafana.ports).toEqual(["127.0.0.1:3000:3000"]);
+    expect(grafana.environment).toMatchObject({ GF_SERVER_SERVE_FROM_SUB_PATH: "true", GF_SERVER_ROOT_URL: expect.stringMatching(/\/grafana\/$/) });
     expect(grafana.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
     expect(grafana.environment.GF_SECURITY_ADMIN_PASSWORD).toBe(PASSWORDS.GRAFANA_ADMIN_PASSWORD);
 
@@ -245,6 +287,8 @@ describe("docker-compose.yml", () => {
     }
     const grafanaMounts = mounts(grafana);
     expect(grafanaMounts.get("/etc/grafana/provisioning")).toBe("./dashboards/provisioning");
+    // The alert rules come with it: Grafana reads provisioning/alerting/.
+    expect(readdirSync("dashboards/provisioning/alerting")).toContain("aspm16-alerts.yaml");
     const provider = parse(readFileSync("dashboards/provisioning/dashboards/aspm16.yaml", "utf8")).providers[0];
     expect(grafanaMounts.get(provider.options.path)).toBe("./dashboards");
     expect(existsSync(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.replace(provider.options.path, "dashboards"))).toBe(true);

@@ -60,7 +60,7 @@ async function expectStoredOnce(db: Database, tag: string, acked: number[]): Pro
   for (const [, n] of copies) expect(n).toBe(1);
 }
 
-describe.runIf(server)("faults on PostgreSQL", () => {
+describe.runIf(server)("faults on PostgreSQL (needs TEST_DATABASE_URL)", () => {
   let test: TestDatabase;
   let proxy: TcpProxy;
   const dirs: string[] = [];

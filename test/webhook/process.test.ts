@@ -202,7 +202,7 @@ describe("start-up and migrate failures", () => {
     expect(result.stderr.trim()).toBe("npm run migrate failed: PostgreSQL at 127.0.0.1:1/none: connect ECONNREFUSED 127.0.0.1:1");
   });
 
-  it.runIf(process.env.TEST_DATABASE_URL)("npm run migrate says in one line what the server answered", async () => {
+  it.runIf(process.env.TEST_DATABASE_URL)("npm run migrate says in one line what the server answered (needs TEST_DATABASE_URL)", async () => {
     const url = new URL(process.env.TEST_DATABASE_URL!);
     url.pathname = "/aspm16_no_such_database";
     const result = await finished(npm("migrate", { DATABASE_URL: url.toString() }));

@@ -12,6 +12,8 @@ export interface AcceptResult {
   written: Written[];
   /** Stored uplinks whose payload gave decode errors. */
   decodeErrors: number;
+  /** The kinds of the events stored uplinks brought (BatchResult). */
+  eventKinds: string[];
 }
 
 // A device id is unique within its application at any one time; re-registered with another DevEUI,
@@ -51,16 +53,17 @@ async function acceptBatch(tx: Queryable, records: Received[]): Promise<AcceptRe
 
   const written: Written[] = new Array(records.length);
   let decodeErrors = 0;
+  let eventKinds: string[] = [];
   if (known.length > 0) {
     const result = await writeBatch(tx, known.map((k) => k.record));
     known.forEach((k, i) => (written[k.index] = { outcome: result.outcomes[i], devEui: k.record.devEui }));
-    decodeErrors = result.decodeErrors;
+    ({ decodeErrors, eventKinds } = result);
   }
   if (unknown.length > 0) {
     await quarantine(tx, unknown.map((u) => ({ record: u.record, reason: u.reason, sqlstate: null })));
     for (const u of unknown) written[u.index] = { outcome: "quarantined", reason: u.reason };
   }
-  return { written, decodeErrors };
+  return { written, decodeErrors, eventKinds };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface BatchResult {
   outcomes: Outcome[];
   /** Stored uplinks whose payload gave decode errors. */
   decodeErrors: number;
+  /** The kind of every event the stored uplinks (not simulated) brought: overcurrentEvents, keepAliveTime, … */
+  eventKinds: string[];
 }
 
 // The whole batch is one call of ingest_batch (migration 008): one round trip, plans kept per connection.
@@ -147,9 +149,12 @@ export async function writeBatch(tx: Queryable, records: IngestRecord[]): Promis
     JSON.stringify(devices), JSON.stringify(uplinkRows), JSON.stringify(readingRows), JSON.stringify(eventRows),
   ]);
   let decodeErrors = 0;
+  const eventKinds: string[] = [];
   for (const i of rows[0].new) {
     outcomes[i] = "stored";
-    if (interpretations.get(i)?.errors.length) decodeErrors++;
+    const it = interpretations.get(i);
+    if (it?.errors.length) decodeErrors++;
+    if (it && !(records[i] as UplinkRecord).simulated) for (const e of it.events) eventKinds.push(e.kind);
   }
-  return { outcomes, decodeErrors };
+  return { outcomes, decodeErrors, eventKinds };
 }
