@@ -192,6 +192,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
+  // Every body's nesting is bounded before the schema check and all else that walks a body recursively
+  // (dropNulls, the enum names, the dedup hash, jsonb).
+  app.addHook("preValidation", async (request, reply) => {
+    const tooDeep = nestingError(request.body);
+    if (tooDeep) return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: tooDeep });
+  });
+
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
   const metrics = createMetrics(spoolDepth, () => fleetState(options.db));
   const tts = new TtsRoute(options.downlinks?.tts);
@@ -231,11 +238,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await bearerAuth(ingestScope, {
       authorized: (request) => { const token = bearerToken(request); return token !== undefined && ingestToken(token); },
       limited, realm: "16aspm-webhook",
-    });
-    // Before the schema check and everything else that walks a body recursively.
-    ingestScope.addHook("preValidation", async (request, reply) => {
-      const tooDeep = nestingError(request.body);
-      if (tooDeep) return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: tooDeep });
     });
     await ingestScope.register(ttnRoutes, { ingest, downlinkHeaders: (application, push, apiKey) => tts.learn(application, push, apiKey) });
     await ingestScope.register(chirpstackRoutes, { ingest });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
 import { MAX_JSON_DEPTH } from "../../webhook/ingest/schema-common";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
-import { chirpstackUplink, chirpstackUplinkProtobuf, KEEP_ALIVE_B64, TOKEN, ttsUplink, unique } from "../support/messages";
+import { API_TOKEN, chirpstackUplink, chirpstackUplinkProtobuf, KEEP_ALIVE_B64, TOKEN, ttsUplink, unique } from "../support/messages";
 
 /** `levels` objects nested in one another, as JSON text (JSON.stringify itself would overflow the stack). */
 const nested = (levels: number, leaf = "1") => '{"a":'.repeat(levels) + leaf + "}".repeat(levels);
@@ -20,7 +20,7 @@ describe.each(DATABASES)("nesting depth on %s", (_name, factory) => {
   let base: string;
   beforeAll(async () => {
     test = await migratedDatabase(factory);
-    app = await buildApp({ db: test.db, tokens: [TOKEN] });
+    app = await buildApp({ db: test.db, tokens: [TOKEN], apiTokens: [API_TOKEN] });
     base = await app.listen({ port: 0, host: "127.0.0.1" });
   });
   afterAll(async () => {
@@ -58,6 +58,16 @@ describe.each(DATABASES)("nesting depth on %s", (_name, factory) => {
     const tooDeep = await post("/chirpstack?event=up", chirpstackUplinkProtobuf({ devEui: "70b3d52dd30d0003", id: unique(), data: KEEP_ALIVE_B64, object: { b: deep } }), "application/octet-stream");
     expect(tooDeep.status).toBe(400);
     expect(((await tooDeep.json()) as { message: string }).message).toMatch(/^body nests objects and arrays deeper than the limit of 64 levels, at body\/object\/b\/a\/a/);
+  });
+
+  it("refuses the same on /api and /session, before their schemas", async () => {
+    for (const [method, path, authorization] of [["PUT", "/api/keepalive", `Bearer ${API_TOKEN}`], ["POST", "/session", ""]]) {
+      const answer = await fetch(`${base}${path}`, {
+        method, headers: { authorization, "content-type": "application/json" }, body: withField({ minutes: 15 }, "devices", `[${nested(3000)}]`),
+      });
+      expect([path, answer.status]).toEqual([path, 400]);
+      expect(((await answer.json()) as { message: string }).message).toMatch(/^body nests objects and arrays deeper than the limit of 64 levels, at body\/devices\/0\/a/);
+    }
   });
 
   it("stores a body nested to the limit exactly, and refuses one level more", async () => {
