@@ -9,7 +9,8 @@ const MIGRATIONS = projectPath("migrations");
 /** Any fixed 64-bit number; this one spells "16ASPM" in ASCII. */
 const LOCK_ID = 0x3136_4153_504d;
 
-export async function migrate(db: Database): Promise<string[]> {
+/** Applies the migrations up to `target` (a version, e.g. "009"; all by default). */
+export async function migrate(db: Database, target?: string): Promise<string[]> {
   return db.session(async (session) => {
     await session.query("SELECT pg_advisory_lock($1)", [LOCK_ID]);
     try {
@@ -20,7 +21,7 @@ export async function migrate(db: Database): Promise<string[]> {
         execQuery: (sql) => session.query(sql),
         execSqlScript: (sql) => session.exec(sql),
       });
-      const applied = await postgrator.migrate();
+      const applied = await postgrator.migrate(target);
       return applied.map((m) => `${m.version} ${m.name}`);
     } finally {
       await session.query("SELECT pg_advisory_unlock($1)", [LOCK_ID]);

@@ -160,7 +160,11 @@ async function maintainSeries(db: Session, kind: Database["kind"], series: Serie
  */
 export async function maintainPartitions(db: Database, retention: Retention, now = new Date()): Promise<string[]> {
   return db.session(async (session) => {
-    await session.query("SELECT pg_advisory_lock($1)", [LOCK_ID.toString()]);
+    // Polled, not waited for: a statement waiting for the lock would hold a snapshot, which the other
+    // pass's REINDEX CONCURRENTLY waits to see end (a deadlock).
+    while (!(await session.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [LOCK_ID.toString()])).rows[0].locked) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     try {
       const done: string[] = [];
       for (const series of SERIES) done.push(...await maintainSeries(session, db.kind, series, retention, now));
@@ -179,8 +183,9 @@ const HOUR_MS = 3_600_000;
  */
 export function scheduleMaintenance(db: Database, retention: Retention, log: { info(o: object, m: string): void; error(o: object, m: string): void }): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
+  // One pass after the other: the advisory lock does not keep apart two passes of one PGlite (one session).
   const pass = () => {
-    running = maintainPartitions(db, retention).then(
+    running = running.then(() => maintainPartitions(db, retention)).then(
       (done) => log.info({ done }, done.length > 0 ? "partitions maintained" : "partitions up to date"),
       (error: unknown) => log.error({ err: error }, "partition maintenance failed; next pass in an hour"),
     );
