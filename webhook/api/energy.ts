@@ -59,10 +59,11 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   // A local day is the UTC days whose noon falls in it (energy_daily), plus its hours in other UTC days, minus
   // those UTC days' hours outside it (energy_hourly): the "edge" hours, as many per day as the zone's offset
   // from UTC rounds to, instead of 24 per plug and day. The edges come from the calendar (a few hundred hours
-  // at most), then each is an index probe per plug. A plug has the day when its readings there add up to more
+  // at most), then each is one scan of the hour index. A plug has the day when its readings there add up to more
   // than none. Exact in any zone, DST days and half-hour offsets included: hours belong to the local day of
   // their start, as before.
   const zone = `$${params.push(q.timeZone)}`;
+  // One plug's rows only, by the parameter filtersSql gave its DevEUI.
   const plug = q.devEui === undefined ? "" : ` AND e.dev_eui = $${params.indexOf(q.devEui) + 1}`;
   return `WITH days AS MATERIALIZED (
       SELECT u.day, date_trunc('day', u.day + interval '12 hours', ${zone}) AS local_day
