@@ -1,16 +1,17 @@
 // npm run bench:devices — the management API's device reads on a synthetic fleet in real PostgreSQL: BENCH_DEVICES
-// plugs (1,000) with 30 uplinks each at mixed spreading factors, a latest reading, and a desired period for every
+// plugs (1,000) with BENCH_UPLINKS uplinks (30) each at mixed spreading factors, a latest reading, and a desired period for every
 // other plug. Times the device object query (GET /api/devices's read model), one device, the device_keepalive
 // view and the reconciler's pass query, beside the plain device_status view measured in the same run.
 import { freshPostgres } from "../test/support/databases";
 import { getDevice, listDevices } from "../webhook/api/devices";
 import type { Database } from "../webhook/db/database";
 import { migrate } from "../webhook/db/migrate";
+import { adaptiveCandidates } from "../webhook/keepalive/adaptive-store";
 import { roundsToReconcile } from "../webhook/keepalive/store";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
-const UPLINKS = 30;
+const UPLINKS = Number(process.env.BENCH_UPLINKS ?? 30);
 const RUNS = 25;
 
 // Each plug's uplinks in the last UPLINKS × 10 minutes at SF7..12 by device and time; its last one a keep-alive.
@@ -64,7 +65,11 @@ try {
     ["getDevice (one device)", await median(() => getDevice(db, middle))],
     ["SELECT * FROM device_keepalive", await median(() => db.query("SELECT * FROM device_keepalive ORDER BY dev_eui"))],
     ["roundsToReconcile (one reconciler pass, nothing due)", await median(() => roundsToReconcile(db, new Date()))],
+    ["uplink_airtime_seconds, every device (its last day)", await median(() => db.query("SELECT dev_eui, uplink_airtime_seconds(dev_eui, now() - interval '1 day', now()) FROM devices"))],
   ];
+  // Adaptive mode's pass at its worst: every plug with a desired period adaptive and heard since it was judged.
+  await db.query("UPDATE keepalive_desired SET mode = 'adaptive', target = 10, judged_at = NULL");
+  rows.push(["adaptiveCandidates (adaptive pass, all judged again)", await median(() => adaptiveCandidates(db, new Date()))]);
   console.log(`  ${"baseline: SELECT * FROM device_status".padEnd(54)} ${baseline.toFixed(2).padStart(8)} ms`);
   for (const [name, ms] of rows) console.log(`  ${name.padEnd(54)} ${ms.toFixed(2).padStart(8)} ms  ×${(ms / baseline).toFixed(2)} of baseline`);
 } finally {

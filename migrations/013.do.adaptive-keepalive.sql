@@ -32,9 +32,10 @@ CREATE TABLE keepalive_targets (
   set_at      timestamptz NOT NULL DEFAULT now()
 );
 
--- Migration 007's view with the mode, the target and the reason at its end (applies over the tables whatever
--- their storage: partitioned or not).
-CREATE OR REPLACE VIEW device_keepalive AS
+-- Migration 007's view with the mode, the target and the reason at its end, made again whatever an earlier
+-- migration left (it reads the tables by name, partitioned or not).
+DROP VIEW device_keepalive;
+CREATE VIEW device_keepalive AS
 SELECT d.dev_eui, d.name, d.application, d.network,
   k.minutes AS desired_minutes,
   d.keepalive_minutes AS reported_minutes,

@@ -180,6 +180,28 @@ describe.each(DATABASES)("adaptive keep-alive on %s", (_name, factory) => {
     expect((await device(plug)).keepalive).toMatchObject({ desired: 72, reason: SF12_REASON });
   });
 
+  it("TTN's 10 a day holds for the retries of an adaptive plug's round too", async () => {
+    const plug = newPlug();
+    const t0 = clock + HOUR;
+    await hear(plug, t0, 7);
+    expect((await app.api("PUT", `/devices/${plug.devEui}/keepalive`, { minutes: 10, adapt: true })).status).toBe(202);
+    for (let i = 0; i < 8; i++) expect((await app.api("POST", `/devices/${plug.devEui}/downlinks`, { data: { getRelayState: true } })).status).toBe(202);
+    // The 10th downlink: 72 min. The plug never reports it.
+    await hear(plug, t0 + 10 * MINUTE, 12);
+    expect((await pushed(plug, 10)).at(-1)).toBe("024812");
+    // Its retry is due 3 periods later (3 × 72 min), but the day is full: it waits.
+    clock = t0 + 10 * MINUTE + 3 * 72 * MINUTE;
+    await app.app.keepalive.reconcile();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pushes(plug)).toHaveLength(10);
+    expect((await device(plug)).keepalive).toMatchObject({ desired: 72, state: "pending", attempts: 1 });
+    // A day on, it goes.
+    await app.db.query("UPDATE downlinks SET created_at = created_at - interval '1 day' WHERE dev_eui = $1", [plug.devEui]);
+    await app.app.keepalive.reconcile();
+    expect((await pushed(plug, 11)).at(-1)).toBe("024812");
+    expect((await device(plug)).keepalive).toMatchObject({ desired: 72, state: "pending", attempts: 2 });
+  });
+
   it("ChirpStack: SF7 → SF12 enqueues 02 48 12 over gRPC; TTN's downlink limit is not ChirpStack's", async () => {
     const devEui = `70b3d52dd325${(devices++).toString(16).padStart(4, "0")}`;
     const heard = async (at: number, sf: number) => {

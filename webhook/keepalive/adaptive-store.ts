@@ -1,7 +1,7 @@
 // What adaptive mode reads and writes (migration 013): the radio a plug is judged at, the plugs to judge, the
 // plugs a fleet or application target adopts, what a plug has used of its day, and the application targets.
 import type { Queryable } from "../db/database";
-import { type Airtime, keepAliveAirtime } from "./airtime";
+import { type Airtime, FAIR_USE_DOWNLINKS_PER_DAY, keepAliveAirtime } from "./airtime";
 import { TTS_CORRELATION_PREFIX } from "../downlinks/tts";
 import { HOLD_HOURS, HOLD_PERIODS } from "./adaptive";
 
@@ -139,6 +139,18 @@ export async function usedToday(q: Queryable, devEui: string, at: Date, ttnDownl
        END AS downlinks`,
     [devEui, at, ttnDownlinks, TTS_CORRELATION_PREFIX]);
   return { radioChangesLast24h: row.changes, downlinksLast24h: row.downlinks };
+}
+
+/**
+ * Whether an adaptive TTS plug's next keep-alive downlink must wait for TTN's 10 a day (under ttn-fair-use):
+ * a retry or a correction of its round counts like any other downlink.
+ */
+export async function ttnDayIsFull(q: Queryable, devEui: string, at: Date): Promise<boolean> {
+  const { rows: [row] } = await q.query<{ adaptive: boolean }>(
+    `SELECT k.mode = 'adaptive' AND d.network = 'ttn' AS adaptive FROM keepalive_desired k JOIN devices d USING (dev_eui) WHERE k.dev_eui = $1`, [devEui]);
+  if (!row?.adaptive) return false;
+  const { downlinksLast24h } = await usedToday(q, devEui, at, true);
+  return downlinksLast24h! >= FAIR_USE_DOWNLINKS_PER_DAY;
 }
 
 /** An application's target for its new plugs (null: none, they take KEEPALIVE_TARGET_MINUTES). */

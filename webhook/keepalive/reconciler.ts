@@ -38,6 +38,8 @@ export interface ReconcilerOptions {
   ready?: Promise<unknown>;
   /** Runs first in every pass: adaptive mode's judging (./adapt-pass.ts). */
   judge?: (at: Date) => Promise<void>;
+  /** True when the round's next downlink must wait (TTN's 10 a day, adaptive plugs): asked again next pass. */
+  holdSend?: (round: Round) => Promise<boolean>;
 }
 
 export class Reconciler {
@@ -118,6 +120,7 @@ export class Reconciler {
       const reported = round.reported === null ? "has not reported its period" : `reports ${round.reported} min`;
       return failRound(db, round, at, `the plug ${reported}, not ${round.minutes}, after ${round.attempts} downlinks`);
     }
+    if (await this.options.holdSend?.(round)) return;
     const attempt = fresh ? 1 : round.attempts + 1;
     if (!(await claimAttempt(db, round, fresh, at, this.nextAttempt(at, attempt, round.minutes, round.reported)))) return;
     try {

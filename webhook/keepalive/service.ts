@@ -8,7 +8,7 @@ import { encode } from "../downlinks/encode";
 import type { Downlink, DownlinkService } from "../downlinks/service";
 import { adaptPass } from "./adapt-pass";
 import { fixedReason, judgeAdaptive } from "./adaptive";
-import { radioOf, setApplicationTarget } from "./adaptive-store";
+import { radioOf, setApplicationTarget, ttnDayIsFull } from "./adaptive-store";
 import { FAIR_USE_DOWNLINKS_PER_DAY } from "./airtime";
 import { type AirtimePolicy, judgePeriod } from "./policy";
 import { keepaliveData, Reconciler, type ReconcilerOptions } from "./reconciler";
@@ -73,6 +73,7 @@ export function createKeepaliveService(options: KeepaliveOptions): KeepaliveServ
   const reconciler: Reconciler = new Reconciler({
     ...options,
     judge: (at) => adaptPass({ db, downlinks, policy, fleetTarget: options.fleetTarget ?? null, log, nextAttempt: (...a) => reconciler.nextAttempt(...a) }, at),
+    holdSend: async (round) => policy === "ttn-fair-use" && await ttnDayIsFull(db, round.devEui, reconciler.now()),
   });
 
   async function set(devEui: string, request: SetRequest) {
