@@ -29,6 +29,7 @@ import { commitRecords } from "./store/accept";
 import { quarantine, setAside, setAsidePath } from "./store/quarantine";
 import type { Spool } from "./store/spool";
 import { BatchWriter } from "./store/writer";
+import { timeLimit } from "./time-limit";
 import { tokenMatcher } from "./tokens";
 
 export interface AppOptions {
@@ -200,7 +201,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const spoolDepth = () => options.spool?.depth() ?? { records: 0, bytes: 0 };
-  const metrics = createMetrics(spoolDepth, () => fleetState(options.db));
+  // A database that does not answer must not hold a scrape past Prometheus's timeout: the spool's figures matter then.
+  const metrics = createMetrics(spoolDepth, () => timeLimit(fleetState(options.db), 2000, "the fleet's state took over 2 s"));
   const tts = new TtsRoute(options.downlinks?.tts);
   const chirpstack = options.downlinks?.chirpstack && new ChirpStackRoute(options.downlinks.chirpstack);
   const downlinks = createDownlinkService({
