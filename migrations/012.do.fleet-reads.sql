@@ -116,7 +116,7 @@ BEGIN
       AND NOT EXISTS (SELECT FROM added b WHERE b.dev_eui = r.dev_eui AND b.hour = r.hour) ORDER BY r.hour DESC LIMIT 1) p ON true
   )
   SELECT array_agg(ROW(coalesce(d.application, ''), c.hour, c.gap, c.plugs, c.energy_wh)::fleet_energy_delta) INTO deltas
-  FROM changes c JOIN devices d USING (dev_eui);
+  FROM changes c LEFT JOIN devices d USING (dev_eui);
   PERFORM fleet_energy_apply(deltas);
   RETURN NULL;
 END
@@ -129,7 +129,7 @@ DECLARE
   deltas fleet_energy_delta[];
 BEGIN
   SELECT array_agg(ROW(coalesce(d.application, ''), n.hour, 0, 0, n.energy_wh - o.energy_wh)::fleet_energy_delta) INTO deltas
-  FROM after_rows n JOIN before_rows o USING (dev_eui, hour) JOIN devices d USING (dev_eui)
+  FROM after_rows n JOIN before_rows o USING (dev_eui, hour) LEFT JOIN devices d USING (dev_eui)
   WHERE n.energy_wh <> o.energy_wh;
   PERFORM fleet_energy_apply(deltas);
   RETURN NULL;
@@ -161,7 +161,7 @@ BEGIN
     FROM later l
   )
   SELECT array_agg(ROW(coalesce(d.application, ''), c.hour, c.gap, c.plugs, c.energy_wh)::fleet_energy_delta) INTO deltas
-  FROM changes c JOIN devices d USING (dev_eui);
+  FROM changes c LEFT JOIN devices d USING (dev_eui);
   PERFORM fleet_energy_apply(deltas);
   RETURN NULL;
 END
@@ -174,17 +174,20 @@ CREATE TRIGGER fleet_energy_updated AFTER UPDATE ON readings_hourly REFERENCING 
 CREATE TRIGGER fleet_energy_deleted AFTER DELETE ON readings_hourly REFERENCING OLD TABLE AS removed
   FOR EACH STATEMENT EXECUTE FUNCTION fleet_energy_hours_deleted();
 
--- The summary counts a plug's rows under its device's application, as the reads join them: a plug that
--- changes application takes its history along; a plug removed takes it away; a plug (re)created brings
--- back rows it left (normally none: one index probe).
+-- The summary counts a plug's rows under its device's application, as the reads join them, and a plug without
+-- a device row (removed from the fleet by DELETE /api/devices, its history kept) under none (''): the fleet's
+-- total stays the sum of all rollups, as fleet_energy_daily's. A plug that changes application takes its
+-- history along; a plug removed moves it to none; a plug (re)created takes back what none held of it.
 CREATE FUNCTION fleet_energy_device_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  was text := CASE TG_OP WHEN 'INSERT' THEN NULL ELSE OLD.application END;
+  now_in text := CASE TG_OP WHEN 'DELETE' THEN NULL ELSE NEW.application END;
+  plug text := CASE TG_OP WHEN 'DELETE' THEN OLD.dev_eui ELSE NEW.dev_eui END;
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM fleet_energy_apply(fleet_energy_of_plug(OLD.dev_eui, OLD.application, -1));
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    PERFORM fleet_energy_apply(fleet_energy_of_plug(NEW.dev_eui, NEW.application, 1));
+  IF coalesce(was, '') <> coalesce(now_in, '') THEN
+    PERFORM fleet_energy_apply(fleet_energy_of_plug(plug, was, -1));
+    PERFORM fleet_energy_apply(fleet_energy_of_plug(plug, now_in, 1));
   END IF;
   RETURN NULL;
 END
@@ -202,7 +205,7 @@ SELECT x.application, x.hour, x.gap, 0, sum(x.plugs), sum(x.energy_wh) FROM (
   SELECT coalesce(d.application, '') AS application, h.hour, g.gap, g.plugs, g.energy_wh
   FROM (SELECT r.dev_eui, r.hour, r.energy_wh, fleet_energy_gap(r.hour, lag(r.hour) OVER (PARTITION BY r.dev_eui ORDER BY r.hour)) AS gap
         FROM readings_hourly r) h
-  JOIN devices d USING (dev_eui)
+  LEFT JOIN devices d USING (dev_eui)
   CROSS JOIN LATERAL (VALUES (0::smallint, 0, h.energy_wh), (h.gap, 1, 0::bigint)) g(gap, plugs, energy_wh)
 ) x
 GROUP BY x.application, x.hour, x.gap

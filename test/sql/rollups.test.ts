@@ -124,7 +124,7 @@ WITH stored AS (
 ), rows AS (
   SELECT coalesce(d.application, '') AS application, r.hour, r.energy_wh,
     fleet_energy_gap(r.hour, lag(r.hour) OVER (PARTITION BY r.dev_eui ORDER BY r.hour)) AS gap
-  FROM readings_hourly r JOIN devices d USING (dev_eui)
+  FROM readings_hourly r LEFT JOIN devices d USING (dev_eui)
 ), recomputed AS (
   SELECT application, hour, gap, sum(plugs)::integer AS plugs, sum(energy_wh)::bigint AS energy_wh FROM (
     SELECT application, hour, 0::smallint AS gap, 0 AS plugs, energy_wh FROM rows
@@ -214,14 +214,17 @@ describe.each(DATABASES)("the fleet summary on %s", (_name, factory) => {
     }), { numRuns: 25, endOnFailure: true });
   });
 
-  it("gives back what a removed plug held, and counts it again when it returns", async () => {
+  it("keeps a removed plug's energy in the fleet under no application, and under its own again when it returns", async () => {
     const dev = newDevice();
     const times = Array.from({ length: 30 }, (_, i) => new Date(Date.parse("2026-10-01T00:00:00Z") + i * 3_000_000).toISOString());
     await storeKeepAlives(db, dev, times.map((time, i) => ({ time, energyWh: 10 * i })));
     await db.query("DELETE FROM readings_hourly WHERE dev_eui = $1 AND hour = date_trunc('hour', $2::timestamptz, 'UTC')", [dev, times[10]]);
     expect((await db.query(SUMMARY_VS_ROLLUPS)).rows).toEqual([]);
+    const fleetTotal = async () => (await db.query<{ wh: string }>("SELECT sum(energy_wh)::text AS wh FROM fleet_energy_hourly")).rows[0].wh;
+    const before = await fleetTotal();
     await db.query("DELETE FROM devices WHERE dev_eui = $1", [dev]);
     expect((await db.query(SUMMARY_VS_ROLLUPS)).rows).toEqual([]);
+    expect(await fleetTotal()).toBe(before);
     await db.query("DELETE FROM readings_hourly WHERE dev_eui = $1 AND hour > $2", [dev, times[20]]);
     await db.query("INSERT INTO devices (dev_eui, network, first_seen, application) VALUES ($1, 'ttn', now(), 'back')", [dev]);
     expect((await db.query(SUMMARY_VS_ROLLUPS)).rows).toEqual([]);

@@ -79,7 +79,7 @@ describe.each(DATABASES)("device names and removal on %s", (_name, factory) => {
   /** Rows of `devEui` in each table. */
   const rows = async (devEui: string) => {
     const counts: Record<string, number> = {};
-    for (const table of ["devices", "uplinks", "readings", "readings_hourly", "readings_daily", "device_events", "downlinks", "keepalive_desired"]) {
+    for (const table of ["devices", "uplinks", "readings", "readings_hourly", "readings_daily", "device_events", "downlinks", "keepalive_desired", "keepalive_changes"]) {
       counts[table] = Number((await service.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE dev_eui = $1`, [devEui])).rows[0].n);
     }
     return counts;
@@ -91,6 +91,7 @@ describe.each(DATABASES)("device names and removal on %s", (_name, factory) => {
     const { rows: [downlink] } = await service.db.query<{ id: string }>(
       "INSERT INTO downlinks (dev_eui, network, f_port, bytes, data, state) VALUES ($1, 'ttn', 1, '\\x020f12', '{\"setKeepAlive\": 15}', 'failed') RETURNING id", [devEui]);
     await service.db.query("INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, last_downlink_id) VALUES ($1, 15, now(), $2)", [devEui, downlink.id]);
+    await service.db.query("INSERT INTO keepalive_changes (dev_eui, at, from_minutes, to_minutes, cause) VALUES ($1, now(), NULL, 15, 'api')", [devEui]);
   };
 
   it("removes a plug from the fleet and keeps its energy history", async () => {
@@ -103,11 +104,11 @@ describe.each(DATABASES)("device names and removal on %s", (_name, factory) => {
     expect(removed.status).toBe(200);
     expect(removed.body).toEqual({
       devEui: KEPT,
-      erased: { keepalive_desired: 1, downlinks: 1, device_events: before.device_events, devices: 1 },
+      erased: { keepalive_changes: 1, keepalive_desired: 1, downlinks: 1, device_events: before.device_events, devices: 1 },
       kept: ["readings", "readings_hourly", "readings_daily", "uplinks"],
     });
     expect(before.device_events).toBeGreaterThan(0);
-    expect(await rows(KEPT)).toEqual({ ...before, devices: 0, device_events: 0, downlinks: 0, keepalive_desired: 0 });
+    expect(await rows(KEPT)).toEqual({ ...before, devices: 0, device_events: 0, downlinks: 0, keepalive_desired: 0, keepalive_changes: 0 });
     expect((await service.api("GET", `/devices/${KEPT}`)).status).toBe(404);
     expect((await service.api("GET", "/devices")).body.devices.map((d: { devEui: string }) => d.devEui)).not.toContain(KEPT);
     // Energy that was used stays in the fleet's totals.
@@ -126,7 +127,7 @@ describe.each(DATABASES)("device names and removal on %s", (_name, factory) => {
     const removed = await service.api("DELETE", `/devices/${ERASED}?history=erase`);
     expect(removed.status).toBe(200);
     expect(removed.body).toEqual({ devEui: ERASED, erased: { ...before }, kept: [] });
-    expect(Object.values(await rows(ERASED))).toEqual(Array(8).fill(0));
+    expect(Object.values(await rows(ERASED))).toEqual(Array(9).fill(0));
     // Nothing of another plug went with it.
     expect((await rows(NAMED)).devices).toBe(1);
   });

@@ -21,7 +21,7 @@ const HISTORY = ["readings", "readings_hourly", "readings_daily", "uplinks"] as 
 
 /**
  * Removes a plug from the fleet in one transaction: its row in `devices` (so it leaves every list, status and
- * dashboard variable), its keep-alive setting, its downlinks and its events (protection trips, responses,
+ * dashboard variable), its keep-alive setting and the history of its changes, its downlinks and its events (protection trips, responses,
  * joins). Its energy history (readings, the hourly and daily rollups) and its raw uplinks are kept, so past
  * totals stay true, unless `eraseHistory`. A plug that sends again afterwards comes back as a new device.
  */
@@ -36,8 +36,8 @@ export async function removeDevice(db: Database, devEui: string, eraseHistory: b
       const result = await tx.query<{ n: string }>(`WITH gone AS (DELETE FROM ${table} WHERE dev_eui = $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [id]);
       erased[table] = Number(result.rows[0].n);
     };
-    // keepalive_desired refers to downlinks, and both (and device_events) to devices.
-    for (const table of ["keepalive_desired", "downlinks", "device_events"]) await erase(table);
+    // keepalive_desired refers to downlinks, and all four to devices.
+    for (const table of ["keepalive_changes", "keepalive_desired", "downlinks", "device_events"]) await erase(table);
     if (eraseHistory) for (const table of HISTORY) await erase(table);
     await erase("devices");
     return { devEui: id, erased, kept: eraseHistory ? [] : [...HISTORY] };
