@@ -156,7 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // 408. Node looks for late requests every connectionsCheckingInterval (30 s by default, which alone would
     // let a slow body stay twice the limit): a quarter of the shorter limit, at most a second.
     requestTimeout: bodyTimeoutMs,
-    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4))) },
+    http: { headersTimeout: headersTimeoutMs, requestTimeout: bodyTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, bodyTimeoutMs) / 4))) },
     clientErrorHandler: clientErrorHandler(headersTimeoutMs, bodyTimeoutMs),
     // Fastify's request logs leave headers out; should anyone log them, the token is still not written.
     logger: typeof options.logger === "object" ? { ...options.logger, redact: ["req.headers.authorization", 'req.headers["x-downlink-apikey"]'] } : options.logger ?? false,

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../webhook/app";
+import { loadConfig } from "../../webhook/config";
 import { DATABASES, migratedDatabase, type TestDatabase } from "../support/databases";
 import { API_TOKEN, TOKEN, ttsUplink } from "../support/messages";
 
@@ -59,5 +60,27 @@ describe("the failed-auth budget and the words of a refusal", () => {
     expect((await api(`Bearer ${API_TOKEN}`)).status).toBe(200);
     expect((await ttn(`Bearer ${TOKEN}`)).status).toBe(200);
     expect((await signIn(API_TOKEN)).status).toBe(204);
+  });
+});
+
+describe("the front's limits, configured", () => {
+  it("reads HEADERS_TIMEOUT_MS, BODY_TIMEOUT_MS and MAX_CONNECTIONS, and refuses headers allowed longer than the whole request", () => {
+    expect(loadConfig({})).toMatchObject({ headersTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnections: 10_000 });
+    expect(loadConfig({ HEADERS_TIMEOUT_MS: "400000", BODY_TIMEOUT_MS: "600000", MAX_CONNECTIONS: "100" }))
+      .toMatchObject({ headersTimeoutMs: 400_000, bodyTimeoutMs: 600_000, maxConnections: 100 });
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: "40000" })).toThrow("HEADERS_TIMEOUT_MS=40000 is longer than BODY_TIMEOUT_MS=30000");
+    expect(() => loadConfig({ BODY_TIMEOUT_MS: "5" })).toThrow('BODY_TIMEOUT_MS="5": expected an integer 100..600000');
+  });
+
+  it("listens with limits above Node's defaults (its check that headers come within the request's limit holds)", async () => {
+    const test = await migratedDatabase(DATABASES[0][1]);
+    const app = await buildApp({ db: test.db, tokens: [TOKEN], headersTimeoutMs: 400_000, bodyTimeoutMs: 600_000, maxConnections: 100 });
+    try {
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      expect([app.server.headersTimeout, app.server.requestTimeout, app.server.maxConnections]).toEqual([400_000, 600_000, 100]);
+    } finally {
+      await app.close();
+      await test.drop();
+    }
   });
 });

@@ -58,35 +58,39 @@ export function checkWire(bytes: Uint8Array, shape: WireShape): string | undefin
   const path: number[] = [];
   const name = (field: number) => `field ${[...path, field].join(".")}`;
 
-  /** An unsigned varint of at most 10 bytes, ending before `end`; `what` names it in a refusal. */
-  function varint(end: number, what: () => string): number {
+  /** What a varint is, for a refusal: a field's tag (field 0), its value, or its length. */
+  const what = (kind: "tag" | "value" | "length", field: number) =>
+    kind === "tag" ? "a field tag" : kind === "value" ? name(field) : `the length of ${name(field)}`;
+
+  /** An unsigned varint of at most 10 bytes, ending before `end`. */
+  function varint(end: number, kind: "tag" | "value" | "length", field: number): number {
     const start = pos;
     let result = 0;
     for (let i = 0, scale = 1; i < 10; i++, scale *= 128) {
-      if (pos >= end) throw new WireError(`${what()} at byte ${start} is cut off`);
+      if (pos >= end) throw new WireError(`${what(kind, field)} at byte ${start} is cut off`);
       const byte = bytes[pos++];
       result += (byte & 0x7f) * scale;
       if (byte < 0x80) return result;
     }
-    throw new WireError(`${what()} at byte ${start} is longer than 10 bytes`);
+    throw new WireError(`${what(kind, field)} at byte ${start} is longer than 10 bytes`);
   }
 
   function walk(end: number, shape: WireShape, depth: number): void {
     if (depth > PROTOBUF_MAX_DEPTH) throw new WireError(`messages nest deeper than ${PROTOBUF_MAX_DEPTH} levels at byte ${pos}`);
     while (pos < end) {
       const at = pos;
-      const tag = varint(end, () => "a field tag");
+      const tag = varint(end, "tag", 0);
       const field = Math.floor(tag / 8);
       const wireType = tag % 8;
       if (field === 0 || field > 0x1fffffff) throw new WireError(`byte ${at}: field number ${field} is not valid`);
       if (wireType === 0) {
-        varint(end, () => name(field));
+        varint(end, "value", field);
       } else if (wireType === 1 || wireType === 5) {
         const size = wireType === 1 ? 8 : 4;
         if (end - pos < size) throw new WireError(`${name(field)} at byte ${at} (${WIRE_TYPE_NAMES[wireType]}) is cut off`);
         pos += size;
       } else if (wireType === 2) {
-        const length = varint(end, () => `the length of ${name(field)}`);
+        const length = varint(end, "length", field);
         if (length > end - pos) throw new WireError(`${name(field)} at byte ${at} declares ${length} bytes, but ${end - pos} are left`);
         const inner = shape[field];
         if (inner) {
