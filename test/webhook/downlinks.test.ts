@@ -303,7 +303,9 @@ describe.each(DATABASES)("downlinks on %s", (_name, factory) => {
       await until(async () => (await downlinkOf(app, DEV, body.downlink.id))?.attempts === 1, "the push to be recorded");
 
       expect(await app.ingest("/chirpstack?event=txack", chirpstackTxAck(DEV, "7d1c6a52-4b3e-4f0a-9c8d-1e2f3a4b5c6d"))).toBe(200);
-      expect(await downlinkOf(app, DEV, body.downlink.id)).toMatchObject({ state: "sent" });
+      // attempts is 1 from the claim on, before the Enqueue answer gives the queue item id: a txack that comes
+      // first is applied once it does (the test below), so this waits for it.
+      await untilState(app, DEV, body.downlink.id, "sent");
       expect(await app.ingest("/chirpstack?event=ack", chirpstackAck(DEV, "7d1c6a52-4b3e-4f0a-9c8d-1e2f3a4b5c6d", true))).toBe(200);
       expect(await downlinkOf(app, DEV, body.downlink.id)).toMatchObject({ state: "acked" });
     });

@@ -111,7 +111,8 @@ export class Spool {
     }
     if (size < length) await file.truncate(size);
     const spool = new Spool(dir, file, offsetFile, maxBytes, size, offset, records);
-    await spool.writeOffset(offset);
+    // Padded to its fixed width now, while there may be room; on a full disk the next commit writes it.
+    await spool.writeOffset(offset).catch(() => {});
     return spool;
   }
 
