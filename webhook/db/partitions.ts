@@ -103,6 +103,9 @@ async function createWeek(db: Session, series: Series, start: Date): Promise<str
 async function maintainSeries(db: Session, kind: Database["kind"], series: Series, retention: Retention, now: Date): Promise<string[]> {
   const { table, column } = series;
   const done: string[] = [];
+  // A table made a TimescaleDB hypertable (README, "A larger fleet") is TimescaleDB's to keep.
+  const { rows: [rel] } = await db.query<{ relkind: string }>("SELECT relkind FROM pg_class WHERE oid = $1::regclass", [table]);
+  if (rel.relkind !== "p") return [`${table} is not partitioned by time here: left alone`];
   const current = weekStart(now);
   const covered = (time: Date, list: Partition[]) =>
     list.some((p) => !p.isDefault && (p.from === null || p.from <= time) && p.to !== null && time < p.to);
