@@ -63,8 +63,10 @@ function seriesSql(q: EnergyQuery, params: unknown[]): string {
   // than none. Exact in any zone, DST days and half-hour offsets included: hours belong to the local day of
   // their start, as before.
   const zone = `$${params.push(q.timeZone)}`;
-  // One plug's rows only, by the parameter filtersSql gave its DevEUI.
-  const plug = q.devEui === undefined ? "" : ` AND e.dev_eui = $${params.indexOf(q.devEui) + 1}`;
+  // One plug's or one application's rows only (by the parameters filtersSql gave them), so an application's read
+  // costs its own plugs' rows.
+  const plug = (q.devEui === undefined ? "" : ` AND e.dev_eui = $${params.indexOf(q.devEui) + 1}`) +
+    (q.application === undefined ? "" : ` AND e.dev_eui IN (SELECT dev_eui FROM devices WHERE application = $${params.indexOf(q.application) + 1})`);
   return `WITH days AS MATERIALIZED (
       SELECT u.day, date_trunc('day', u.day + interval '12 hours', ${zone}) AS local_day
       FROM generate_series(date_trunc('day', $1::timestamptz, 'UTC') - interval '1 day', $2::timestamptz + interval '1 day', interval '1 day') u(day)
