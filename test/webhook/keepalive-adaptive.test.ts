@@ -344,4 +344,16 @@ describe.each(DATABASES)("KEEPALIVE_TARGET_MINUTES on %s", (_name, factory) => {
     await app.app.keepalive.reconcile();
     expect(pushes("70b3d52dd3240001")).toHaveLength(1);
   });
+
+  it("records the fleet target of a plug whose network has no downlink route as a failed round, naming the settings", async () => {
+    const devEui = "70b3d52dd3240003";
+    expect(await app.ingest("/chirpstack?event=up", chirpstackUplink({ devEui, time: new Date().toISOString() }))).toBe(200);
+    await app.app.keepalive.reconcile();
+    expect((await app.api("GET", `/devices/${devEui}`)).body.keepalive).toMatchObject({
+      mode: "adaptive", target: 15, desired: 15, state: "failed", attempts: 0,
+      error: expect.stringContaining("set CHIRPSTACK_API_URL and CHIRPSTACK_API_TOKEN"),
+    });
+    const { rows } = await app.db.query("SELECT count(*)::int AS n FROM downlinks WHERE dev_eui = $1", [devEui]);
+    expect(rows).toEqual([{ n: 0 }]);
+  });
 });

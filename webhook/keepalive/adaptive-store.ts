@@ -74,13 +74,13 @@ export async function adaptiveCandidates(q: Queryable, at: Date): Promise<Candid
 
 /**
  * Plugs heard with nothing desired, whose application has a target or, when `fleetTarget` is set, any: each
- * with its target and its radio.
+ * with its target and its radio. Without a fleet target only the applications with one are read.
  */
 export async function adoptionCandidates(q: Queryable, fleetTarget: number | null, at: Date): Promise<Omit<Candidate, "minutes" | "judged_at" | "last_seen">[]> {
   const { rows } = await q.query<Omit<Candidate, "minutes" | "judged_at" | "last_seen">>(
     `SELECT a.dev_eui, a.network, a.target, a.reported, r.spreading_factor, r.bandwidth_hz
      FROM (SELECT d.dev_eui, d.network, d.keepalive_minutes AS reported, coalesce(t.minutes, $1::integer) AS target
-           FROM devices d LEFT JOIN keepalive_targets t ON t.application = d.application
+           FROM devices d ${fleetTarget === null ? "" : "LEFT"} JOIN keepalive_targets t ON t.application = d.application
            WHERE d.last_seen IS NOT NULL AND NOT EXISTS (SELECT FROM keepalive_desired k WHERE k.dev_eui = d.dev_eui)) a
      ${radioJoins("a.dev_eui", "$2::timestamptz", "a.target")}
      WHERE a.target IS NOT NULL`,

@@ -99,7 +99,8 @@ export class Reconciler {
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.nudged);
-    await this.running;
+    // A pass that failed (the database went away) was logged by whoever started it.
+    await this.running?.catch(() => {});
     await Promise.all(this.listening);
   }
 

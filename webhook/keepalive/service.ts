@@ -1,6 +1,7 @@
 // Keep-alive management (contract §4, keepalive-airtime.md): a period set through the API is judged by the codec
 // and the airtime policy, sent as `02 NN 12` (set it, then report it) and recorded as the plug's desired period;
-// the reconciler (./reconciler.ts) then sees it through.
+// the reconciler (./reconciler.ts) then sees it through. With `adapt`, `minutes` is a target (./adaptive.ts) and
+// each reconciler pass (./adapt-pass.ts) judges the period again at the plug's radio.
 import { getDevice, listDevices, unknownDevice } from "../api/devices";
 import { ApiError } from "../api/errors";
 import { nextTurn } from "../db/turns";
