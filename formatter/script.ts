@@ -5,7 +5,7 @@
 // keep-alive's straight path and one-line entry points. The rest travels as text, compiled by Function() on the
 // first call that needs it, in two tiers: per direction, a small reader or writer of the common calls
 // (plain-uplink.ts: responses before a keep-alive; plain-downlink.ts: GETs, actions, SETs of one number), and
-// the whole codec, formatter/*.ts built on its own and compressed (inflate.ts), for everything else (warnings a
+// the whole codec, formatter/*.ts built on its own and packed (unpack.ts), for everything else (warnings a
 // reading is worth, errors, object or scaled values, custom hex, decodeDownlink). A first tier answers as the whole
 // codec does, or leaves the call to it.
 import { INTERNAL_ERROR } from "./bytes";
@@ -14,7 +14,7 @@ import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
 
 // Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
-/** The whole codec, compressed: it restores and runs itself, and sets every entry point. */
+/** The whole codec, packed (unpack.ts): it unpacks and runs itself, and sets every entry point. */
 declare var CODEC: string;
 /** plain-uplink.ts: plainUplink(input, keepAlive), its table inside. */
 declare var PLAIN_UPLINK: string;

@@ -26,7 +26,7 @@ describe.skipIf(missing !== "")(`dist/formatter.js in goja and otto${missing ? `
           expect(results[engine][i], `${engine} ${JSON.stringify(input)}`).toEqual(expected(fn, input));
         });
       }
-    });
+    }, 180_000); // hundreds of fresh runtimes, many compiling the whole codec; the machine may be loaded
   }
 
   it("answers the ChirpStack v3 and TTN v2 entry points like the TypeScript", () => {

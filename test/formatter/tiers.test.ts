@@ -120,7 +120,7 @@ describe("dist/formatter.js, tier by tier", () => {
     expect(again).toEqual([]);
     expect(encode).toHaveLength(1);
     expect(warns).toEqual([]);
-    // The whole codec, compiled once for both: the text that restores it (formatter/inflate.ts), then the codec.
+    // The whole codec, compiled once for both: the text that unpacks it (formatter/unpack.ts), then the codec.
     expect(object).toHaveLength(2);
     expect(object[1]).toBeGreaterThan(4 * Math.max(response[0], encode[0]));
     expect(decodeDownlink).toEqual([]);

@@ -1,0 +1,31 @@
+// The packing of the codec's rest in dist/formatter.js: what scripts/pack.ts packs, formatter/unpack.ts restores.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { unpack } from "../../formatter/unpack";
+import { pack } from "../../scripts/pack";
+
+describe("pack / unpack", () => {
+  it("restores any ASCII text without its reserved characters, never longer, in ASCII", () => {
+    // Few symbols, so words repeat and nest: the cases that can go wrong.
+    const text = fc.array(fc.constantFrom("a", "b", "c", "(", ")", "function", "return ", "e[n+1]", '"', "\\\\"), { maxLength: 300 }).map((parts) => parts.join(""));
+    fc.assert(fc.property(text, (source) => {
+      const packed = pack(source);
+      expect(unpack(packed.text, packed.words)).toBe(source);
+      expect(packed.text.length + packed.words.length).toBeLessThanOrEqual(source.length);
+      expect(/^[\x20-\x7e]*$/.test(packed.text + packed.words)).toBe(true);
+    }), { numRuns: 60, seed: 20 });
+  });
+
+  it("refuses a text holding the characters it packs with", () => {
+    expect(() => pack("a`b")).toThrow('pack: the source holds "`", which the packing uses');
+    expect(() => pack("a~b")).toThrow('pack: the source holds "~", which the packing uses');
+    expect(() => pack("a\u0100b")).toThrow("pack: the source holds");
+  });
+
+  it("packs words that hold earlier words", () => {
+    const source = "function(e,n){return e[n]}".repeat(6) + "return e[n]+1;".repeat(6);
+    const packed = pack(source);
+    expect(packed.words.split("`").some((word) => /[~#@]/.test(word))).toBe(true);
+    expect(unpack(packed.text, packed.words)).toBe(source);
+  });
+});
