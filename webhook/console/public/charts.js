@@ -172,9 +172,10 @@ export function daysOfHours(hours, from, to) {
   const { times, range } = energyBars([], "day", from, to);
   /** @type {number[]} */
   const sums = times.map(() => 0);
+  const index = new Map(times.map((t, i) => [t, i]));
   for (const p of hours) {
-    const i = times.indexOf(localMidnight(new Date(p.time)).getTime() / 1000);
-    if (i >= 0) sums[i] += p.energy_Wh;
+    const i = index.get(localMidnight(new Date(p.time)).getTime() / 1000);
+    if (i !== undefined) sums[i] += p.energy_Wh;
   }
   /** @type {{ day: Date, from: Date | null, to: Date | null }[]} */
   const partDays = [];
