@@ -7,7 +7,9 @@ export interface PortReservation {
 }
 
 export async function reservePort(port: number, host: string): Promise<PortReservation> {
-  const server = createServer();
+  // Whoever calls meanwhile (a health check) is hung up on at once, as a closed port would refuse them,
+  // rather than left waiting on a connection nobody answers.
+  const server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       const where = `port ${port} on ${host}`;
