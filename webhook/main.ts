@@ -8,7 +8,7 @@ import { lockDataDir } from "./db/data-dir-lock";
 import { openDatabase } from "./db/open";
 import { scheduleMaintenance } from "./db/partitions";
 import { firstUplinkCurl } from "./first-uplink";
-import { reservePort } from "./reserve-port";
+import { checkPort } from "./check-port";
 import { Spool } from "./store/spool";
 import { resolveTokens, type Tokens } from "./tokens";
 
@@ -72,8 +72,8 @@ const STOP_DEADLINE_MS = 8000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  // Bound before anything is written (the lock, a new database, generated tokens): a busy port is told at once.
-  const port = await reservePort(config.port, config.host);
+  // Tried before anything is written (the lock, a new database, generated tokens): a busy port is told at once.
+  await checkPort(config.port, config.host);
   const lock = lockDataDir(config.dataDir, "the webhook service");
   // Closed in reverse order of opening on SIGTERM/SIGINT; whatever is still busy after the deadline
   // is abandoned: accepted records are in the database or fsync'ed in the spool by then.
@@ -129,7 +129,6 @@ async function main(): Promise<void> {
   const { records } = spool.depth();
   if (records > 0) app.log.info({ records }, "replaying the spool left by the last run");
 
-  await port.release();
   await app.listen({ port: config.port, host: config.host });
   console.log(instructions(config, tokens, apiTokens, description));
 }

@@ -9,7 +9,6 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { pglite } from "../../webhook/db/database";
-import { reservePort } from "../../webhook/reserve-port";
 import { TOKEN, ttsUplink, unique } from "../support/messages";
 import { finished, startProgram } from "../support/process";
 
@@ -177,20 +176,6 @@ describe("start-up and migrate failures", () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe("16ASPM webhook failed to start: WEBHOOK_TOKENS: token 2 contains whitespace, which an Authorization header cannot carry; separate tokens with commas");
     expect(readdirSync(dataDir)).toEqual([]);
-  });
-
-  it("hangs up at once on a caller while it starts, as a closed port would", async () => {
-    const port = randomPort();
-    const reserved = await reservePort(port, "127.0.0.1");
-    try {
-      const begun = Date.now();
-      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-      expect(Date.now() - begun).toBeLessThan(2000);
-      expect(await listening(port)).toBe(true);
-    } finally {
-      await reserved.release();
-    }
-    expect(await listening(port)).toBe(false);
   });
 
   it("reports a busy port at once, before writing anything", async () => {

@@ -1,15 +1,12 @@
-// The service's port, bound before anything is written: a busy port is told at once, not after a database
-// was migrated and tokens generated. The reservation is handed back just before Fastify listens on it.
+// The service's port, tried before anything is written: a busy port is told at once, not after a database was
+// migrated and tokens generated. The port is let go at once and taken by Fastify once the service is ready; in
+// between, a caller is refused as by any closed port. (Holding the port meanwhile and handing it over reset
+// callers right after the service had answered them: a handed-over port is not worth that.)
 import { createServer } from "node:net";
 
-export interface PortReservation {
-  release(): Promise<void>;
-}
-
-export async function reservePort(port: number, host: string): Promise<PortReservation> {
-  // Whoever calls meanwhile (a health check) is hung up on at once, as a closed port would refuse them,
-  // rather than left waiting on a connection nobody answers.
-  const server = createServer((socket) => socket.destroy());
+/** Resolves once `port` on `host` could be listened on, and has been let go again; rejects saying why not. */
+export async function checkPort(port: number, host: string): Promise<void> {
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       const where = `port ${port} on ${host}`;
@@ -20,5 +17,5 @@ export async function reservePort(port: number, host: string): Promise<PortReser
     });
     server.listen({ port, host, exclusive: true }, resolve);
   });
-  return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
