@@ -3,6 +3,7 @@
 // failed after the last try. Rows are claimed with a lease, so instances sharing a database do not send twice.
 import type { FastifyBaseLogger } from "fastify";
 import type { Database } from "../db/database";
+import { nextTurn } from "../db/turns";
 import type { Network } from "../ingest/records";
 import { applyStoredEvents } from "./events";
 import { PushError, type NetworkRoute } from "./delivery";
@@ -104,6 +105,8 @@ export class Sender {
         fPort: row.f_port, bytes: Buffer.from(row.bytes, "hex"), confirmed: row.confirmed, ref: row.network_ref,
       });
       onPush?.(row.network, "taken");
+      // A pass's pushes answer together: each records its outcome in a turn of its own, ingest between them.
+      await nextTurn();
       changed(await markPushed(db, row.id, ref));
       // A reference learnt only now (ChirpStack's queue item id) may already be in stored events.
       if (ref && ref !== row.network_ref) for (const moved of await applyStoredEvents(db, row.dev_eui, ref)) changed(moved);
@@ -112,6 +115,7 @@ export class Sender {
       // Anything else is this service's own fault; still bounded by the attempts, never retried forever.
       error = e instanceof PushError ? e.message : `internal error while pushing: ${(e as Error).message}`;
     }
+    await nextTurn();
     const last = row.attempts >= retry.maxAttempts;
     onPush?.(row.network, last ? "failed" : "retry");
     const delay = retry.delaysMs[Math.min(row.attempts - 1, retry.delaysMs.length - 1)];
