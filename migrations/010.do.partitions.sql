@@ -2,7 +2,7 @@
 --
 -- Each table becomes a partitioned table of the same name. Its existing rows stay where they are: the old
 -- table becomes the partition <table>_before, FROM (MINVALUE) TO (B), B the next Monday (00:00 UTC) after
--- now, or this Monday for a table still empty. The service (webhook/db/partitions.ts) adds one partition per
+-- now; an empty one (a new database) is dropped instead. The service (webhook/db/partitions.ts) adds one partition per
 -- week, <table>_pYYYYMMDD, ahead of time, drops those past their retention, and moves into them what the
 -- <table>_default partition caught (a time no partition covered: nothing is ever refused).
 --
@@ -125,6 +125,11 @@ BEGIN
   ) r ON true
   CROSS JOIN LATERAL (SELECT coalesce(nullif(d.keepalive_minutes, 0), 10) AS minutes) p
   CROSS JOIN LATERAL (SELECT lora_time_on_air_ms(25, r.spreading_factor, r.bandwidth_hz) AS ms) t;
+  -- A table that was empty (a new database) needs no partition for its past: history loaded later goes to
+  -- <table>_default, and the service's next pass moves it into its weeks.
+  IF NOT EXISTS (SELECT 1 FROM uplinks_before) THEN
+    DROP TABLE uplinks_before;
+  END IF;
 END
 $$;
 COMMIT;
@@ -149,6 +154,9 @@ BEGIN
     PRIMARY KEY (dev_eui, time)
   ) PARTITION BY RANGE (time);
   PERFORM partition_conversion_attach('readings');
+  IF NOT EXISTS (SELECT 1 FROM readings_before) THEN
+    DROP TABLE readings_before;
+  END IF;
 END
 $$;
 COMMIT;
@@ -198,6 +206,9 @@ BEGIN
                 ELSE e.data ->> 'relayState' = 'ON' END AS relay_on
   FROM device_events e
   WHERE e.kind IN ('manualChangeRelayState', 'relayState');
+  IF NOT EXISTS (SELECT 1 FROM device_events_before) THEN
+    DROP TABLE device_events_before;
+  END IF;
 END
 $$;
 COMMIT;

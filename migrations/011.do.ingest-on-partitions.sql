@@ -1,7 +1,7 @@
 -- ingest_batch (migration 008) on the partitioned readings (migration 010). Its one look at a plug's history,
 -- the plug's latest reading, read every partition's index (a merge of one probe per week of history, kept
--- forever by default); it now reads the week before the plug's new readings, and the rest only for a plug
--- silent for longer (or new). The rest of the function is as before.
+-- forever by default); it now reads from the week before the plug's new readings on (a few partitions), and
+-- the rest only for a plug silent for longer (or new). The rest of the function is as before.
 CREATE OR REPLACE FUNCTION ingest_batch(device_rows jsonb, uplink_rows jsonb, reading_rows jsonb, event_rows jsonb) RETURNS integer[]
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -71,8 +71,8 @@ BEGIN
   ), plug AS (
     SELECT n.dev_eui, min(n.time) AS first FROM new n GROUP BY n.dev_eui HAVING count(*) = count(DISTINCT n.time)
   ), appended AS (
-    -- A plug's latest reading is looked for in the week before its first new one (the partitions of that
-    -- time alone, pruned as the statement runs), and in all of them only when that finds none.
+    -- A plug's latest reading is looked for from a week before its first new one (the partitions from that
+    -- time on: the ones before are pruned as the statement runs), and in all of them only when that finds none.
     SELECT p.dev_eui, coalesce(recent.time, older.time) AS time, coalesce(recent.energy_wh, older.energy_wh) AS energy_wh,
       coalesce(recent.relay_on, older.relay_on) AS relay_on
     FROM plug p

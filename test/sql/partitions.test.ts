@@ -76,6 +76,27 @@ describe.each(DATABASES)("time partitions on %s", (name, factory) => {
     expect(await where()).toBe(`readings_p${far.toISOString().slice(0, 10).replaceAll("-", "")}`);
   });
 
+  it("puts history loaded after the fact into its weeks, and a retention then shrinks the table", async () => {
+    const dev = newDevice();
+    const now = new Date();
+    // Five weeks of keep-alives, every 2 hours, arriving after the service made only this week and the next.
+    const times = Array.from({ length: 5 * 84 }, (_, i) => new Date(now.getTime() - 35 * DAY + i * 2 * 3_600_000)).filter((t) => t < now);
+    await storeKeepAlives(db, dev, times.map((t, i) => ({ time: t.toISOString(), energyWh: 1000 + i })));
+    const size = async () => Number((await db.query<{ bytes: string }>(
+      "SELECT sum(pg_total_relation_size(relid)) AS bytes FROM pg_partition_tree('uplinks')")).rows[0].bytes);
+    const sizeBefore = await size();
+    const rollupsBefore = await rollups(db);
+    const done = await maintainPartitions(db, { uplinksDays: 7, readingsDays: 0, eventsDays: 0 }, now);
+    expect(done.some((d) => d.startsWith("emptied uplinks_default"))).toBe(true);
+    const from = weekStart(new Date(now.getTime() - 7 * DAY));
+    const { rows: [left] } = await db.query<{ uplinks: number; older: number; readings: number; caught: number }>(`SELECT
+      (SELECT count(*)::int FROM uplinks WHERE dev_eui = $1) AS uplinks, (SELECT count(*)::int FROM uplinks WHERE dev_eui = $1 AND received_at < $2) AS older,
+      (SELECT count(*)::int FROM readings WHERE dev_eui = $1) AS readings, (SELECT count(*)::int FROM readings_default) AS caught`, [dev, from.toISOString()]);
+    expect(left).toEqual({ uplinks: times.filter((t) => t >= from).length, older: 0, readings: times.length, caught: 0 });
+    expect(await rollups(db)).toEqual(rollupsBefore);
+    expect(await size()).toBeLessThan(sizeBefore);
+  });
+
   it("drops exactly the partitions whose week ended before the retention, and the rollups stay as they were", async () => {
     let run = 0;
     const scenario = fc.record({

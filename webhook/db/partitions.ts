@@ -114,7 +114,17 @@ async function maintainSeries(db: Session, kind: Database["kind"], series: Serie
   // The weeks from the end of the last partition (a service stopped for weeks leaves a gap), not before the
   // retention, to WEEKS_AHEAD after this one.
   let list = await partitions(db, table);
-  const lastEnd = Math.max(...list.map((p) => p.to?.getTime() ?? -Infinity));
+  // The weeks the default partition caught rows for (history loaded after the fact, a clock ahead), from the
+  // retention on: made, and the rows moved into them.
+  const { rows: caught } = await db.query<{ week: Date }>(
+    `SELECT DISTINCT date_trunc('week', ${quote(column)}, 'UTC') AS week FROM ${quote(`${table}_default`)}
+     WHERE $1::timestamptz IS NULL OR ${quote(column)} >= $1 ORDER BY 1`, [cutoff ? weekStart(cutoff).toISOString() : null]);
+  for (const { week } of caught) {
+    if (!covered(week, list)) done.push(await createWeek(db, series, week));
+  }
+  list = await partitions(db, table);
+  const ends = list.filter((p) => p.to !== null).map((p) => p.to!.getTime());
+  const lastEnd = ends.length > 0 ? Math.max(...ends) : current.getTime();
   let start = weekStart(new Date(Math.min(current.getTime(), Math.max(lastEnd, cutoff ? weekStart(cutoff).getTime() : -Infinity))));
   for (; start.getTime() <= current.getTime() + WEEKS_AHEAD * WEEK_MS; start = new Date(start.getTime() + WEEK_MS)) {
     if (!covered(start, list)) done.push(await createWeek(db, series, start));
@@ -145,6 +155,19 @@ async function maintainSeries(db: Session, kind: Database["kind"], series: Serie
     if (Number(rows[0].n) > 0) done.push(`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${table}_default`);
     list = await partitions(db, table);
   }
+  // Rows moved out of the default partition or deleted leave its file as large: emptied, it is truncated
+  // (under its lock, so that no row arrives between the look and the truncation).
+  done.push(...await db.transaction(async (tx) => {
+    const name = quote(`${table}_default`);
+    const { rows: [size] } = await tx.query<{ bytes: string | number }>("SELECT pg_relation_size($1::regclass) AS bytes", [`${table}_default`]);
+    if (Number(size.bytes) === 0) return [];
+    await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+    await tx.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+    const { rows: [left] } = await tx.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS any`);
+    if (left.any) return [];
+    await tx.query(`TRUNCATE ${name}`);
+    return [`emptied ${table}_default (${Math.round(Number(size.bytes) / 1024)} kB)`];
+  }));
 
   // A week's index entries arrive interleaved across plugs, which leaves pages half full; once the week is
   // over its indexes are rebuilt, dense, once. On PostgreSQL concurrently (writes to it go on).
