@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { IngestRecord, Outcome, Written } from "../../webhook/ingest/records";
 import { BatchWriter } from "../../webhook/store/writer";
 
@@ -30,11 +30,13 @@ describe("BatchWriter", () => {
       return records.map(() => as("stored"));
     }, { maxBatch: 10 });
     const a = writer.write(record("a")).then(() => events.push("answer a"));
-    await new Promise((r) => setTimeout(r, 1));
+    // b arrives while a's transaction is in flight (waited for, not guessed with a timer: on a loaded machine
+    // a 1 ms timer could fire before a's transaction started, and the two went out as one batch).
+    await vi.waitFor(() => expect(commits).toHaveLength(1));
     const b = writer.write(record("b")).then(() => events.push("answer b"));
-    await new Promise((r) => setTimeout(r, 1));
     commits.shift()!();
     await a;
+    expect(commits).toHaveLength(1);
     commits.shift()!();
     await b;
     expect(events).toEqual(["start a", "start b", "answer a", "answer b"]);
