@@ -2,6 +2,12 @@
 -- triggers on readings_hourly, so the fleet's energy per hour or per local day in any zone sums a few rows
 -- per hour however many plugs stand behind them; and an index for a plug's event panels.
 
+-- The tables this migration locks, taken at once and in the order ingest_batch writes them (devices first): a
+-- batch in flight finishes before, and the next one waits until the migration commits. Taken one by one, as
+-- the statements below come (device_events' index, then readings_hourly's triggers), they deadlocked with a
+-- batch holding readings_hourly and waiting for device_events (partition-conversion.test, ingest running).
+LOCK TABLE devices, readings_hourly, device_events IN SHARE ROW EXCLUSIVE MODE;
+
 -- The plugs' event panels (protection_events, relay_events: one plug, a few kinds, a time range) by index,
 -- whatever the history of the fleet.
 CREATE INDEX device_events_device_kind_time ON device_events (dev_eui, kind, time);
