@@ -15,11 +15,11 @@ export const KEEPALIVE_STATES = ["unknown", "pending", "in_sync", "failed"] as c
 
 export async function fleetState(db: Queryable): Promise<FleetState> {
   const { rows } = await db.query<{ devices: number; offline: number; keepalive: Record<string, number> | null }>(`
-    SELECT (SELECT count(*)::integer FROM device_status) AS devices,
-      (SELECT count(*)::integer FROM device_status WHERE NOT online) AS offline,
+    SELECT s.devices, s.offline,
       (SELECT jsonb_object_agg(state, n) FROM (
         SELECT keepalive_state(k.minutes, d.keepalive_minutes, k.failed_at) AS state, count(*)::integer AS n
-        FROM devices d LEFT JOIN keepalive_desired k USING (dev_eui) GROUP BY 1) s) AS keepalive`);
+        FROM devices d LEFT JOIN keepalive_desired k USING (dev_eui) GROUP BY 1) by_state) AS keepalive
+    FROM (SELECT count(*)::integer AS devices, (count(*) FILTER (WHERE NOT online))::integer AS offline FROM device_status) s`);
   const [row] = rows;
   return { devices: row.devices, offline: row.offline, keepalive: row.keepalive ?? {} };
 }
