@@ -99,6 +99,13 @@ async function createWeek(db: Session, series: Series, start: Date): Promise<str
   });
 }
 
+/** Deletes the rows of `partition` older than `cutoff` (a partition that is not a week: _before, _default). */
+async function deleteExpired(db: Queryable, partition: string, column: string, cutoff: Date): Promise<string[]> {
+  const { rows } = await db.query<{ n: string | number }>(
+    `WITH gone AS (DELETE FROM ${quote(partition)} WHERE ${quote(column)} < $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [cutoff.toISOString()]);
+  return Number(rows[0].n) > 0 ? [`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${partition}`] : [];
+}
+
 /** One pass over one table: what it did, one line per action. */
 async function maintainSeries(db: Session, kind: Database["kind"], series: Series, retention: Retention, now: Date): Promise<string[]> {
   const { table, column } = series;
@@ -144,15 +151,11 @@ async function maintainSeries(db: Session, kind: Database["kind"], series: Serie
         done.push(`dropped ${p.name} (${p.from ? p.from.toISOString().slice(0, 10) : "everything"} to ${p.to.toISOString().slice(0, 10)}, past ${days} days)`);
       } else if (p.from === null) {
         // The partition a converted table began with spans all its history: its expired rows go one by one.
-        const { rows } = await db.query<{ n: string | number }>(
-          `WITH gone AS (DELETE FROM ${quote(p.name)} WHERE ${quote(column)} < $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [cutoff.toISOString()]);
-        if (Number(rows[0].n) > 0) done.push(`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${p.name}`);
+        done.push(...await deleteExpired(db, p.name, column, cutoff));
       }
     }
     // Rows a late message put in the default partition for a time no partition covers any more.
-    const { rows } = await db.query<{ n: string | number }>(
-      `WITH gone AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${quote(column)} < $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [cutoff.toISOString()]);
-    if (Number(rows[0].n) > 0) done.push(`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${table}_default`);
+    done.push(...await deleteExpired(db, `${table}_default`, column, cutoff));
     list = await partitions(db, table);
   }
   // Rows moved out of the default partition or deleted leave its file as large: emptied, it is truncated
