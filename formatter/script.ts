@@ -1,21 +1,26 @@
 // The top of dist/formatter.js: what a network server compiles on every call. ChirpStack v4 evaluates the
 // pasted script in a new QuickJS runtime for each uplink, TTS and ChirpStack v3 do the same in goja and otto,
-// and these engines compile every function of a script before running any: compiling code costs a call 0.14 to
-// 0.25 ms a KB, carrying a string literal about 0.02 (npm run bench:codec). So the script compiles only the
-// keep-alive's straight path and one-line entry points. The rest travels as text, compiled by Function() on the
-// first call that needs it, in two tiers: per direction, a small reader or writer of the common calls
-// (plain-uplink.ts: responses before a keep-alive; plain-downlink.ts: GETs, actions, SETs of one number), and
-// the whole codec, formatter/*.ts built on its own and packed (unpack.ts), for everything else (warnings a
-// reading is worth, errors, object or scaled values, custom hex, decodeDownlink). A first tier answers as the whole
-// codec does, or leaves the call to it.
+// and these engines compile every function of a script before running any: in QuickJS compiling code costs a
+// call about 0.13 ms a KB, carrying a string literal about 0.01 (npm run bench:codec). So the script compiles
+// only the straight paths (a lone keep-alive, 12 NN before one, {setKeepAlive: 10..255}) and one-line entry
+// points. The rest travels as text, compiled by Function() on the first call that needs it, in two tiers: per
+// direction, a small reader or writer of the common calls (plain-uplink.ts: responses before a keep-alive;
+// plain-downlink.ts: GETs, actions, SETs of one number), and the whole codec, formatter/*.ts built on its own and
+// packed (scripts/pack.ts, unpack.ts), for everything else (warnings a reading is worth, errors, object or scaled
+// values, custom hex, decodeDownlink). A straight path or a first tier answers as the whole codec does, or leaves
+// the call to the next.
 import { INTERNAL_ERROR } from "./bytes";
-import type { DecodeDownlinkOutput, EncodeOutput } from "./downlink";
+import { type DecodeDownlinkOutput, type EncodeOutput, plainSetKeepAlive } from "./downlink";
 import { type Fields, keepAlive } from "./uplink-messages";
 import { plainKeepAlive, type UplinkInput, type UplinkOutput } from "./uplink";
 
 // Put here by scripts/build-formatter.ts: scripts that set their functions on the object `$exports`.
-/** The whole codec, packed (unpack.ts): it unpacks and runs itself, and sets every entry point. */
+/** The whole codec, packed (scripts/pack.ts): it sets every entry point. */
 declare var CODEC: string;
+/** The word table of its packing. */
+declare var WORDS: string;
+/** unpack.ts: unpack(text, words). */
+declare var UNPACK: string;
 /** plain-uplink.ts: plainUplink(input, keepAlive), its table inside. */
 declare var PLAIN_UPLINK: string;
 /** plain-downlink.ts: plainDownlink(input), its table inside. */
@@ -23,21 +28,23 @@ declare var PLAIN_DOWNLINK: string;
 
 // Each text once in the script (esbuild writes a defined value wherever it is named).
 var WHOLE = CODEC;
+var WHOLE_WORDS = WORDS;
+var UNPACKER = UNPACK;
 var UPLINKS = PLAIN_UPLINK;
 var DOWNLINKS = PLAIN_DOWNLINK;
 
-// What the texts set: the whole codec's entry points, plainUplink and plainDownlink.
+// What the texts set: the whole codec's entry points, unpack, plainUplink and plainDownlink.
 var loaded: { [name: string]: (...args: never[]) => never } = {};
 
 /**
  * The function `name` that `text` sets on `$exports`, compiled by the first call that needs it. Where the engine
  * refuses to compile strings, a first tier answers undefined (the whole codec is asked next) and the whole
- * codec (`whole`) answers with the reason as its error; only the keep-alive's straight path still decodes.
+ * codec (`whole`: `text` is packed) answers with the reason as its error; only the straight paths still answer.
  */
 function lazy(text: string, name: string, whole?: boolean): (...args: never[]) => never {
   if (!loaded[name]) {
     try {
-      Function("$exports", text)(loaded);
+      Function("$exports", whole ? lazy(UNPACKER, "unpack")(text as never, WHOLE_WORDS as never) : text)(loaded);
     } catch (e) {
       var errors = [INTERNAL_ERROR + String(e)];
       loaded[name] = function () { return (whole ? { data: {}, bytes: [], errors: errors } : undefined) as never; };
@@ -62,7 +69,7 @@ export function Decoder(bytes: unknown, port: unknown): Fields {
 }
 
 export function encodeDownlink(input: { data?: unknown }): EncodeOutput {
-  return lazy(DOWNLINKS, "plainDownlink")(input as never) || lazy(WHOLE, "encodeDownlink", true)(input as never);
+  return plainSetKeepAlive(input) || lazy(DOWNLINKS, "plainDownlink")(input as never) || lazy(WHOLE, "encodeDownlink", true)(input as never);
 }
 
 export function decodeDownlink(input: { bytes?: unknown; fPort?: unknown }): DecodeDownlinkOutput {

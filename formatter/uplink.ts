@@ -78,7 +78,8 @@ function read(bytes: Bytes, at: number, row: UplinkRow, messages: DecodedMessage
 
 /**
  * The straight path of nearly every uplink: the keep-alive's fields when the input's bytes hold one keep-alive
- * alone, on fPort 2 (or none given), with a documented relay byte, so that there is nothing to warn about;
+ * alone, or after the response that reports the keep-alive period (12 NN: the uplink that confirms a
+ * setKeepAlive), on fPort 2 (or none given), with a documented relay byte, so that there is nothing to warn about;
  * otherwise undefined. It checks its input itself: the script calls it before anything else (script.ts), and
  * whatever throws on the way (no input, a getter) sends the call down the full path, which names the problem.
  * decodeUplink below does not take it, so the bundle's tests hold the two paths to the same answers.
@@ -87,13 +88,20 @@ export function plainKeepAlive(input: UplinkInput): Fields | undefined {
   try {
     var b = input.bytes as Bytes;
     var fPort = input.fPort;
+    // Where the keep-alive starts: 0 alone, 2 after 12 NN.
+    var at = b.length - 12;
     // Each element a byte ((v & 255) === v holds for no string, boolean, null or object; an object's valueOf may
     // run, and whatever throws is caught below), in a loop: written out, it was 330 bytes more that QuickJS
     // compiles on every call (0.03 ms of about 0.8, npm run bench:codec). No helper call, so that V8 inlines the
     // whole keep-alive, keepAlive's readers included, into its caller.
-    if (b.length !== 12 || b[0] !== 1 || (fPort !== 2 && fPort !== undefined) || b[11] > 1) return undefined;
-    for (var i = 1; i < 12; i++) if ((b[i] & 255) !== b[i]) return undefined;
-    return keepAlive(b, 1, RELAY_STATES[b[11]]);
+    if ((at && (at !== 2 || b[0] !== 0x12)) || b[at] !== 1 || (fPort !== 2 && fPort !== undefined) || b[at + 11] > 1) return undefined;
+    for (var i = 1; i < at + 12; i++) if ((b[i] & 255) !== b[i]) return undefined;
+    var fields = keepAlive(b, at + 1, RELAY_STATES[b[at + 11]]);
+    if (!at) return fields;
+    // The fields in the order the table decoder gives them: the response's first.
+    var data: Fields = { keepAliveTime: b[1] };
+    for (var key in fields) data[key] = fields[key];
+    return data;
   } catch (e) {
     // Down the full path.
   }

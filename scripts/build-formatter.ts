@@ -35,9 +35,9 @@ const LAZY = {
   /** The whole codec: the entry points script.ts does not build on others (legacy.ts's Decoder, Encode, Encoder). */
   CODEC: `import { decodeUplink, encodeDownlink, decodeDownlink, Decode } from "./formatter/index";
 $exports.decodeUplink = decodeUplink; $exports.encodeDownlink = encodeDownlink; $exports.decodeDownlink = decodeDownlink; $exports.Decode = Decode;`,
-  /** The whole codec packed (scripts/pack.ts), with what unpacks and runs it. */
-  PACKED_CODEC: `import { unpack } from "./formatter/unpack";
-Function("$exports", unpack(TABLE, WORDS))($exports);`,
+  /** What restores the whole codec's text from its packing (scripts/pack.ts). */
+  UNPACK: `import { unpack } from "./formatter/unpack";
+$exports.unpack = unpack;`,
   PLAIN_UPLINK: `import { plainUplink } from "./formatter/plain-uplink";
 $exports.plainUplink = function (input, keepAlive) { return plainUplink(input, keepAlive, TABLE); };`,
   PLAIN_DOWNLINK: `import { plainDownlink } from "./formatter/plain-downlink";
@@ -93,30 +93,28 @@ export function constantExpressions(source: string): string[] {
 const PACKED_WORDS = 30;
 
 async function buildLazy(name: keyof typeof LAZY): Promise<string> {
-  const packed = name === "PACKED_CODEC" ? pack(await buildLazy("CODEC"), PACKED_WORDS) : undefined;
-  const table = packed ? packed.text : TABLES[name];
+  const table = TABLES[name];
   const result = await build({
     ...common,
     stdin: { contents: LAZY[name], resolveDir: root, loader: "ts" },
-    define: table === undefined ? {} : { TABLE: JSON.stringify(table), ...(packed ? { WORDS: JSON.stringify(packed.words) } : {}) },
+    define: table === undefined ? {} : { TABLE: JSON.stringify(table) },
     write: false,
   });
-  return withoutVoid(result.outputFiles![0].text.trim());
+  const text = withoutVoid(result.outputFiles![0].text.trim());
+  const folded = constantExpressions(text);
+  if (folded.length) throw new Error(`the ${name} text holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
+  return text;
 }
 
 /** Writes dist/formatter.js and returns its size in bytes. */
 export async function buildFormatter(): Promise<number> {
   mkdirSync(dirname(FORMATTER_BUNDLE), { recursive: true });
   const define: Record<string, string> = {};
-  for (const name of ["CODEC", "PACKED_CODEC", "PLAIN_UPLINK", "PLAIN_DOWNLINK"] as const) {
-    const text = await buildLazy(name);
-    const folded = constantExpressions(text);
-    if (folded.length) throw new Error(`the ${name} text holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
-    define[name] = JSON.stringify(text);
-  }
-  // The script carries the whole codec compressed.
-  define.CODEC = define.PACKED_CODEC;
-  delete define.PACKED_CODEC;
+  for (const name of ["UNPACK", "PLAIN_UPLINK", "PLAIN_DOWNLINK"] as const) define[name] = JSON.stringify(await buildLazy(name));
+  // The script carries the whole codec packed.
+  const packed = pack(await buildLazy("CODEC"), PACKED_WORDS);
+  define.CODEC = JSON.stringify(packed.text);
+  define.WORDS = JSON.stringify(packed.words);
   const result = await build({
     ...common,
     stdin: { contents: entry, resolveDir: root, loader: "ts" },

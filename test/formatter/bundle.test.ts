@@ -54,9 +54,13 @@ describe("dist/formatter.js", () => {
     const refused = { data: {}, bytes: [], errors: ["internal error: EvalError: Code generation from strings disallowed for this context"] };
     expect(runInContext(context, "", "decodeUplink", [{ bytes: hex("12 0F"), fPort: 2 }])).toEqual(refused);
     expect(runInContext(context, "", "decodeUplink", [{ bytes: keepAlive, fPort: 5 }])).toEqual(refused);
-    expect(runInContext(context, "", "encodeDownlink", [{ data: { setKeepAlive: 15 } }])).toEqual(refused);
+    // The straight paths answer the response that confirms a keep-alive period and the downlink that sets one.
+    const confirmed = hex("12 0F 01 1C 03 4A 24 18 05 D9 E7 19 52 01");
+    expect(runInContext(context, "", "decodeUplink", [{ bytes: confirmed, fPort: 2 }])).toEqual(codec.decodeUplink({ bytes: confirmed, fPort: 2 }));
+    expect(runInContext(context, "", "encodeDownlink", [{ data: { setKeepAlive: 15 } }])).toEqual({ bytes: [2, 15], fPort: 1 });
+    expect(runInContext(context, "", "encodeDownlink", [{ data: { setKeepAlive: 5 } }])).toEqual(refused);
     // The legacy encoders return bytes: none.
-    expect(runInContext(context, "", "Encoder", [{ setKeepAlive: 15 }, 1])).toEqual([]);
+    expect(runInContext(context, "", "Encoder", [{ setKeepAlive: 5 }, 1])).toEqual([]);
     // Where strings compile, the same script answers those calls with the whole codec.
     const full = bareContext(true);
     expect(runInContext(full, script, "decodeUplink", [{ bytes: hex("12 0F"), fPort: 2 }])).toEqual(codec.decodeUplink({ bytes: hex("12 0F"), fPort: 2 }));
@@ -67,17 +71,20 @@ describe("dist/formatter.js", () => {
     const context = bareContext(false);
     vm.runInContext(script, context);
     const call = vm.runInContext("(function (fn, args) { return JSON.stringify(this[fn].apply(null, args)); })", context) as (fn: string, args: unknown[]) => string;
-    // A keep-alive, then maybe one element anywhere (or one more) made a near-byte or anything at all.
-    const keepAlive = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 10, maxLength: 10 }), fc.constantFrom(0, 1, 2))
-      .map(([middle, relay]) => [1, ...middle, relay] as unknown[]);
-    const notAByte = fc.oneof(fc.constantFrom(-1, 256, 1.5, -0, NaN, Infinity, "1", "01", true, null, undefined, [1], { valueOf: 1 }), fc.anything());
-    const bytes = fc.tuple(keepAlive, fc.option(fc.tuple(fc.integer({ min: 0, max: 12 }), notAByte), { nil: undefined }))
+    // A keep-alive, alone or after a response (12 NN, or another two bytes), then maybe one element anywhere (or
+    // one more) made a near-byte or anything at all.
+    const byte = fc.integer({ min: 0, max: 255 });
+    const keepAlive = fc.tuple(fc.array(byte, { minLength: 10, maxLength: 10 }), fc.constantFrom(0, 1, 2),
+      fc.option(fc.tuple(fc.constantFrom(0x12, 0x12, 0x11, 0x1d, 0x01), byte), { nil: undefined, freq: 2 }))
+      .map(([middle, relay, before]) => [...(before ?? []), 1, ...middle, relay] as unknown[]);
+    const notAByte = fc.oneof(fc.constantFrom(-1, 256, 1.5, -0, NaN, Infinity, "1", "01", "18", true, null, undefined, [1], { valueOf: 1 }), fc.anything());
+    const bytes = fc.tuple(keepAlive, fc.option(fc.tuple(fc.integer({ min: 0, max: 14 }), notAByte), { nil: undefined }))
       .map(([b, change]) => { const out = [...b]; if (change) out[change[0]] = change[1]; return out; });
     const fPort = fc.oneof(fc.constant(2), fc.constant(2), fc.constant(undefined), fc.anything());
     fc.assert(fc.property(bytes, fPort, (b, port) => {
       expect(JSON.parse(call("decodeUplink", [{ bytes: b, fPort: port }]))).toEqual(JSON.parse(JSON.stringify(codec.decodeUplink({ bytes: b, fPort: port }))));
       expect(JSON.parse(call("Decode", [port, b, {}]))).toEqual(JSON.parse(JSON.stringify(codec.Decode(port, b, {}))));
-    }), { numRuns: 400, seed: 21 });
+    }), { numRuns: 1000, seed: 21 });
     fc.assert(fc.property(fc.anything(), fc.anything(), (x, y) => {
       for (const fn of ["decodeUplink", "decodeDownlink", "encodeDownlink"]) expect(() => call(fn, [x])).not.toThrow();
       for (const fn of ["Decode", "Decoder", "Encode", "Encoder"]) expect(() => call(fn, [x, y, {}])).not.toThrow();

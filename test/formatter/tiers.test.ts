@@ -5,8 +5,10 @@ import fc from "fast-check";
 import vm from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as codec from "../../formatter/index";
+import { plainSetKeepAlive } from "../../formatter/downlink";
 import { plainDownlink, plainDownlinkTable } from "../../formatter/plain-downlink";
 import { plainUplink, plainUplinkTable } from "../../formatter/plain-uplink";
+import { plainKeepAlive } from "../../formatter/uplink";
 import { keepAlive } from "../../formatter/uplink-messages";
 import { constantExpressions } from "../../scripts/build-formatter";
 import { hex } from "../support/hex";
@@ -85,6 +87,62 @@ describe("plainDownlink", () => {
   });
 });
 
+describe("the straight paths of a keep-alive change", () => {
+  it("plainKeepAlive reads 12 NN and a keep-alive as decodeUplink does, or leaves the call to the tiers (fast-check)", () => {
+    let answered = 0;
+    // 12 NN and a keep-alive (relay byte 0..3), maybe one element changed or one more; the port mostly 2.
+    const byte = fc.integer({ min: 0, max: 255 });
+    const notAByte = fc.oneof(fc.constantFrom(-1, 256, 1.5, NaN, "1", "18", true, null, undefined, [1]), fc.anything());
+    const near = fc.tuple(fc.constantFrom(0x12, 0x12, 0x12, 0x11, 0x01), byte, fc.array(byte, { minLength: 10, maxLength: 10 }), fc.constantFrom(0, 1, 1, 2),
+      fc.option(fc.tuple(fc.integer({ min: 0, max: 14 }), notAByte), { nil: undefined, freq: 3 }),
+      fc.oneof(fc.constant(2), fc.constant(2), fc.constant(undefined), fc.anything()))
+      .map(([code, value, middle, relay, change, fPort]) => {
+        const bytes: unknown[] = [code, value, 1, ...middle, relay];
+        if (change) bytes[change[0]] = change[1];
+        return { bytes, fPort };
+      });
+    fc.assert(fc.property(fc.oneof(near, nearPlainUplink), (input) => {
+      const data = plainKeepAlive(input);
+      if (data !== undefined) {
+        answered++;
+        expect(json({ data })).toEqual(json(codec.decodeUplink(input)));
+      }
+    }), { numRuns: 3000, seed: 29 });
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it("plainSetKeepAlive encodes {setKeepAlive: 10..255} alone as encodeDownlink does, or leaves the call to the tiers (fast-check)", () => {
+    let answered = 0;
+    const minutes = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 300 }), weight: 4 },
+      fc.constantFrom(0, 1, 9, 10, 255, 256, 10.5, -0, NaN, "15", 15n, null, true, [15], { valueOf: () => 15 }), fc.anything());
+    const data = fc.oneof(
+      { arbitrary: minutes.map((m) => ({ setKeepAlive: m })), weight: 6 },
+      fc.tuple(minutes, fc.constantFrom("getKeepAliveTime", "fPort", "setRelayState", "x")).map(([m, k]) => ({ setKeepAlive: m, [k]: true })),
+      minutes.map((m) => Object.create({ setKeepAlive: m }) as unknown),
+      minutes.map((m) => Object.defineProperty({}, "setKeepAlive", { value: m, enumerable: false })),
+      minutes.map((m) => Object.assign([], { setKeepAlive: m })),
+      minutes.map((m) => Object.assign(() => 0, { setKeepAlive: m })),
+      minutes.map((m) => ({ setKeepAlive: m, toJSON: () => ({ setKeepAlive: m }) })),
+      minutes.map((m) => Object.assign(Object.create(null) as object, { setKeepAlive: m })),
+      minutes.map((m) => Object.assign(new Date(0), { setKeepAlive: m })),
+      fc.anything(),
+    );
+    const input = fc.oneof({ arbitrary: data.map((d) => ({ data: d })), weight: 4 }, data.map((d) => Object.assign(() => 0, { data: d })), fc.anything());
+    fc.assert(fc.property(input, (x) => {
+      const out = plainSetKeepAlive(x as never);
+      const whole = codec.encodeDownlink(x as never);
+      if (out !== undefined) {
+        answered++;
+        expect(out).toEqual(whole);
+      } else if (whole.bytes.length === 2 && whole.bytes[0] === 2 && !whole.warnings && !whole.errors) {
+        // What it leaves that the codec encodes as 02 NN: only what is not {setKeepAlive: N} alone.
+        expect(x).not.toEqual({ data: { setKeepAlive: whole.bytes[1] } });
+      }
+    }), { numRuns: 3000, seed: 28 });
+    expect(answered).toBeGreaterThan(200);
+  });
+});
+
 describe("dist/formatter.js, tier by tier", () => {
   let script = "";
   beforeAll(() => {
@@ -105,25 +163,42 @@ describe("dist/formatter.js, tier by tier", () => {
     });
   }
 
-  it("compiles per call only what the call needs: a keep-alive nothing, a response or a plain downlink its tier", () => {
-    const [keep, response, again, encode, warns, object, decodeDownlink] = compiles([
+  it("compiles per call only what the call needs: a keep-alive, alone or after 12 NN, and {setKeepAlive: 10..255} nothing, another plain message its tier", () => {
+    // Each call in a context of its own: a text is compiled once per runtime, as a network server's is per call.
+    const [[keep], [response], [other], [encode], [warns], [object], [decodeDownlink]] = [
       ["decodeUplink", { bytes: hex(KEEP_ALIVE), fPort: 2 }],
       ["decodeUplink", { bytes: hex("12 0F " + KEEP_ALIVE), fPort: 2 }],
-      ["decodeUplink", { bytes: hex("12 0F " + KEEP_ALIVE), fPort: 2 }],
+      ["decodeUplink", { bytes: hex("12 0F"), fPort: 2 }],
       ["encodeDownlink", { data: { setKeepAlive: 15 } }],
       ["encodeDownlink", { data: { setKeepAlive: 5 } }],
       ["encodeDownlink", { data: { setOverheatingThresholds: { trigger: 60, recovery: 50 } } }],
       ["decodeDownlink", { bytes: [2, 15] }],
-    ]);
+    ].map((call) => compiles([call as [string, unknown]]));
     expect(keep).toEqual([]);
-    expect(response).toHaveLength(1);
-    expect(again).toEqual([]);
-    expect(encode).toHaveLength(1);
-    expect(warns).toEqual([]);
-    // The whole codec, compiled once for both: the text that unpacks it (formatter/unpack.ts), then the codec.
-    expect(object).toHaveLength(2);
-    expect(object[1]).toBeGreaterThan(4 * Math.max(response[0], encode[0]));
-    expect(decodeDownlink).toEqual([]);
+    expect(response).toEqual([]);
+    expect(other).toHaveLength(1);
+    expect(encode).toEqual([]);
+    expect(warns).toHaveLength(1);
+    // The whole codec, after the tier that leaves it: the text that unpacks it (formatter/unpack.ts), then the codec.
+    expect(object).toHaveLength(3);
+    expect(object[2]).toBeGreaterThan(4 * Math.max(other[0], warns[0]));
+    expect(decodeDownlink).toHaveLength(2);
+    expect(decodeDownlink[1]).toBe(object[2]);
+  });
+
+  it("quotes its texts without an escape, but for the short word table (an escape slows otto and goja on the whole literal)", () => {
+    const escaped: number[] = [];
+    const literals = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(literals);
+      if (!node || typeof node !== "object") return;
+      const n = node as { type?: string; value?: unknown; raw?: string };
+      if (n.type === "Literal" && typeof n.value === "string" && n.raw!.length - 2 !== n.value.length) escaped.push(n.value.length);
+      for (const value of Object.values(n)) if (typeof value === "object") literals(value);
+    };
+    literals(acornParseWith(script, { ecmaVersion: 5 }));
+    // The word table, and unpack.ts's text, which quotes its alphabet.
+    expect(escaped).toHaveLength(2);
+    expect(Math.max(...escaped)).toBeLessThan(600);
   });
 
   it("holds no constant expression, in any part, that goja folds by building a runtime", () => {
@@ -139,7 +214,17 @@ describe("dist/formatter.js, tier by tier", () => {
       for (const value of Object.values(n)) if (typeof value === "object") literals(value);
     };
     literals(acornParseWith(script, { ecmaVersion: 5 }));
+    // The script, unpack.ts and the two first tiers; then the whole codec, unpacked.
     expect(texts).toHaveLength(4);
+    const context = vm.createContext({});
+    vm.runInContext(`var __texts = []; Function = (function (F) {
+      return function () { __texts.push(arguments[arguments.length - 1]); return F.apply(this, arguments); };
+    })(Function);`, context);
+    vm.runInContext(script, context);
+    (vm.runInContext("decodeDownlink", context) as (x: unknown) => unknown)({ bytes: [2, 15] });
+    const whole = (vm.runInContext("__texts", context) as string[]).at(-1)!;
+    expect(whole).toContain("$exports.decodeDownlink");
+    texts.push(whole);
     for (const text of texts) expect(constantExpressions(text)).toEqual([]);
   });
 });
