@@ -22,6 +22,10 @@ const uplinkInputs: unknown[] = [
   ...RESPONSES.map(([payload]) => ({ bytes: hex(payload), fPort: 2 })),
   { bytes: hex("01 1C 03 4A 24 18 05 D9 E7 19 52 01"), fPort: 2 },
   { bytes: hex("12 0F 01 85 03 4A 24 18 05 D9 E7 19 52 01"), fPort: 2 },
+  // The straight path's edges: 12 NN before a keep-alive, any NN, no port; a relay byte it leaves to the codec.
+  { bytes: hex("12 00 01 1C 03 4A 24 18 05 D9 E7 19 52 01") },
+  { bytes: hex("12 FF 01 1C 03 4A 24 18 05 D9 E7 19 52 00"), fPort: 2 },
+  { bytes: hex("12 0F 01 1C 03 4A 24 18 05 D9 E7 19 52 02"), fPort: 2 },
   { bytes: hex("04 1A 10 19 C6 1D 02 0C 21 00 FA F5 62 03 19 52 72 8A A0 01 02 03 04 A4 03"), fPort: 2 },
   { bytes: hex("12 0F EE 01 1C 03 4A 24 18 05 D9 E7 19 52 01"), fPort: 2 },
   { bytes: hex("01 1C 03"), fPort: 2 },
@@ -40,6 +44,8 @@ const uplinkInputs: unknown[] = [
 const encodeInputs: unknown[] = [
   ...COMMANDS.map(([data]) => ({ data })),
   { data: { setKeepAlive: 15, getKeepAliveTime: true } },
+  // The straight path's edges: 10 and 255 minutes it encodes, 9 (a warning) and 256 (an error) it leaves.
+  ...[10, 255, 9, 256, 10.5, "15"].map((minutes) => ({ data: { setKeepAlive: minutes } })),
   { data: { setOvervoltageThresholds: { trigger: 275, recovery: 250 }, setJoinRetryPeriod: 3.5 } },
   { data: { setKeepAlive: 0, unknownKey: 1 } },
   { data: { fPort: 3, setRelayState: 1 } },
