@@ -106,6 +106,41 @@ async function deleteExpired(db: Queryable, partition: string, column: string, c
   return Number(rows[0].n) > 0 ? [`deleted ${rows[0].n} rows before ${cutoff.toISOString()} from ${partition}`] : [];
 }
 
+/**
+ * The indexes a migration made ON ONLY a partitioned table (017: uplinks_time_key, uplinks_device_time) on the
+ * partitions it left without them (16 MB and more): each built (on PostgreSQL concurrently: writes go on) and
+ * attached; the last one attached makes the table's index valid. Then uplinks' old primary key, which they
+ * replace, is dropped (a moment's lock). A database migrated before 017 has nothing to do here.
+ */
+async function completeIndexes(db: Session, kind: Database["kind"], table: string): Promise<string[]> {
+  const { rows: [known] } = await db.query<{ ok: boolean }>("SELECT to_regprocedure('partition_indexes_missing(regclass)') IS NOT NULL AS ok");
+  if (!known.ok) return [];
+  const concurrently = kind === "postgres" ? "CONCURRENTLY " : "";
+  const done: string[] = [];
+  const { rows } = await db.query<{ parent: string; index: string; create: string }>(
+    `SELECT x.parent_index::text AS parent, format('%I.%I', n.nspname, x.index_name) AS index,
+       format(x.definition, x.index_name, n.nspname, c.relname) AS create
+     FROM partition_indexes_missing($1::regclass) x JOIN pg_class c ON c.oid = x.part JOIN pg_namespace n ON n.oid = c.relnamespace`, [table]);
+  for (const m of rows) {
+    // A build that failed before (the service stopped, a lock timeout) leaves an invalid index behind.
+    await db.query(`DROP INDEX ${concurrently}IF EXISTS ${m.index}`);
+    await db.query(m.create.replace(/^CREATE (UNIQUE )?INDEX /, `CREATE $1INDEX ${concurrently}`));
+    await db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      await tx.query(`ALTER INDEX ${m.parent} ATTACH PARTITION ${m.index}`);
+    });
+    done.push(`built and attached ${m.index} (${m.parent})`);
+  }
+  if (table === "uplinks") {
+    const dropped = await db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      return (await tx.query<{ dropped: boolean }>("SELECT uplinks_drop_old_key() AS dropped")).rows[0].dropped;
+    });
+    if (dropped) done.push("dropped uplinks_pkey (uplinks_time_key and uplinks_device_time valid on every partition)");
+  }
+  return done;
+}
+
 /** One pass over one table: what it did, one line per action. */
 async function maintainSeries(db: Session, kind: Database["kind"], series: Series, retention: Retention, now: Date): Promise<string[]> {
   const { table, column } = series;
@@ -172,10 +207,17 @@ async function maintainSeries(db: Session, kind: Database["kind"], series: Serie
     return [`emptied ${table}_default (${Math.round(Number(size.bytes) / 1024)} kB)`];
   }));
 
+  done.push(...await completeIndexes(db, kind, table));
+
   // A week's index entries arrive interleaved across plugs, which leaves pages half full; once the week is
-  // over its indexes are rebuilt, dense, once. On PostgreSQL concurrently (writes to it go on).
+  // over its indexes are rebuilt, dense, once. On PostgreSQL concurrently (writes to it go on). Its pages are
+  // filled whole (fillfactor 100): a closed week takes new entries only from late uplinks.
   for (const p of list) {
     if (p.isDefault || p.rebuilt || p.to === null || p.to > current) continue;
+    const { rows: indexes } = await db.query<{ name: string }>(
+      "SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indrelid = $1::regclass",
+      [p.name]);
+    for (const index of indexes) await db.query(`ALTER INDEX ${index.name} SET (fillfactor = 100)`);
     await db.query(`REINDEX TABLE ${kind === "postgres" ? "CONCURRENTLY " : ""}${quote(p.name)}`);
     await db.query(`COMMENT ON TABLE ${quote(p.name)} IS '${REBUILT}'`);
     done.push(`rebuilt the indexes of ${p.name}`);
