@@ -28,7 +28,7 @@ async function stored(db: Database, devEui: string): Promise<{ key: string; at: 
   return rows.map((r) => ({ key: r.key, at: r.at.toISOString() }));
 }
 
-describe.each(DATABASES)("uplinks keyed by time on %s", (name, factory) => {
+describe.each(DATABASES)("uplinks keyed by time on %s", (_name, factory) => {
   let test: TestDatabase;
   let db: Database;
 
@@ -133,7 +133,7 @@ describe.each(DATABASES)("migration 017 on a populated database on %s", (name, f
     expect(await maintainPartitions(db, KEEP)).toEqual([]);
 
     const { rows: [after] } = await db.query<{ n: number }>(ROWS_SUM);
-    expect(after.n).toBe(rowsBefore.n + 1);
+    expect(after.n).toBe((rowsBefore as { n: number }).n + 1);
     expect((await db.query(KEEPALIVE)).rows).toEqual(keepaliveBefore);
     expect(await write(db, [legacy])).toEqual(["duplicate"]);
     const fresh = record("f000000000000003", new Date().toISOString(), "tts:as:up:01CCCCCCCCCCCCCCCCCCCCCCCC");
