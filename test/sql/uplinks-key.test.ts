@@ -60,6 +60,22 @@ describe.each(DATABASES)("uplinks keyed by time on %s", (_name, factory) => {
     expect(await stored(db, "e1e1000000000004")).toHaveLength(1);
   });
 
+  it("makes a week's partition with its columns by alignment, and rows moved into it from the default partition keep every column", async () => {
+    // A reading six weeks ahead goes to readings_default; the next pass makes its week and moves it in.
+    const time = new Date(weekStart(new Date()).getTime() + 6 * 7 * 86_400_000 + 3_600_000).toISOString();
+    const row = ["e1e1000000000009", time, 21.5, 123456789, 1500, 231, 6500, true];
+    await db.query(`INSERT INTO readings (dev_eui, time, temperature_c, energy_wh, power_w, voltage_v, current_ma, relay_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, row);
+    const done = await maintainPartitions(db, KEEP);
+    expect(done.some((d) => /^created readings_p\d{8}, moving 1 rows into it from readings_default$/.test(d))).toBe(true);
+    const { rows: [r] } = await db.query("SELECT tableoid::regclass::text AS part, * FROM readings WHERE dev_eui = $1", [row[0]]);
+    expect(r.part).toMatch(/^readings_p\d{8}$/);
+    expect({ ...r, part: undefined, time: (r.time as Date).toISOString(), energy_wh: Number(r.energy_wh) }).toEqual({ part: undefined,
+      dev_eui: row[0], time, temperature_c: 21.5, energy_wh: 123456789, power_w: 1500, voltage_v: 231, current_ma: 6500, relay_on: true });
+    const { rows: columns } = await db.query<{ attname: string }>(
+      "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [r.part]);
+    expect(columns.map((c) => c.attname)).toEqual(["time", "energy_wh", "temperature_c", "power_w", "voltage_v", "current_ma", "relay_on", "dev_eui"]);
+  });
+
   it("reads a plug's uplinks by its own key: device_keepalive's radio, the airtime of its day", async () => {
     const plug = "e1e1000000000005";
     const base = Date.now() - 3_600_000;

@@ -70,8 +70,24 @@ async function partitions(db: Queryable, table: string): Promise<Partition[]> {
 }
 
 /**
- * Makes the partition of the week from `start`. Rows the default partition caught for that week are moved
- * into it in the same transaction (a partition cannot be made over rows the default one holds).
+ * The table's columns for a new partition: the fixed-length ones first, by alignment (8, 4, 2, then 1 byte),
+ * the variable-length ones last, so that no column is padded. A partition's columns need not be in its
+ * table's order (rows are converted as they are routed): a reading is 8 bytes smaller so (80 bytes of row
+ * instead of 88: its dev_eui, first in the table, made its time wait for the next 8-byte boundary).
+ */
+async function columnsByAlignment(db: Queryable, table: string): Promise<string[]> {
+  const { rows } = await db.query<{ definition: string }>(
+    `SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS definition
+     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+     ORDER BY t.typlen < 0, position(t.typalign IN 'disc'), a.attnum`, [table]);
+  return rows.map((r) => r.definition);
+}
+
+/**
+ * Makes the partition of the week from `start`: a table with the columns ordered by alignment, attached (which
+ * locks the table against DDL only, not against writes). Rows the default partition caught for that week are
+ * moved into it in the same transaction (a partition cannot be attached over rows the default one holds).
  */
 async function createWeek(db: Session, series: Series, start: Date): Promise<string> {
   const { table, column } = series;
@@ -82,17 +98,25 @@ async function createWeek(db: Session, series: Series, start: Date): Promise<str
   return db.transaction(async (tx) => {
     await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
     const { rows } = await tx.query<{ caught: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${quote(`${table}_default`)} WHERE ${range}) AS caught`, bounds);
-    const create = `CREATE TABLE ${quote(name)} PARTITION OF ${quote(table)} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`;
+    const columns = await columnsByAlignment(tx, table);
+    const create = async () => {
+      await tx.query(`CREATE TABLE ${quote(name)} (${columns.join(", ")})`);
+      await tx.query(`ALTER TABLE ${quote(table)} ATTACH PARTITION ${quote(name)} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
+    };
     if (!rows[0].caught) {
-      await tx.query(create);
+      await create();
       return `created ${name}`;
     }
     const fromDefault = `${quote(table)} DETACH PARTITION ${quote(`${table}_default`)}`;
     await tx.query(`ALTER TABLE ${fromDefault}`);
-    await tx.query(create);
+    await create();
+    // By name: the new partition's columns are in another order than the default partition's.
+    const names = (await tx.query<{ name: string }>(
+      "SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [table])).rows
+      .map((r) => r.name).join(", ");
     const { rows: moved } = await tx.query<{ n: string }>(
-      `WITH moved AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${range} RETURNING *),
-       stored AS (INSERT INTO ${quote(name)} SELECT * FROM moved RETURNING 1)
+      `WITH moved AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${range} RETURNING ${names}),
+       stored AS (INSERT INTO ${quote(name)} (${names}) SELECT ${names} FROM moved RETURNING 1)
        SELECT count(*) AS n FROM stored`, bounds);
     await tx.query(`ALTER TABLE ${quote(table)} ATTACH PARTITION ${quote(`${table}_default`)} DEFAULT`);
     return `created ${name}, moving ${moved[0].n} rows into it from ${table}_default`;
