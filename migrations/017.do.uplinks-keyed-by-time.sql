@@ -19,8 +19,8 @@
 --    device_key once it is gone.
 --
 -- An existing database converts without holding a write-blocking lock on a large table: the new indexes
--- are made ON ONLY the partitioned table (catalogue only), each partition smaller than 16 MB gets its
--- index here (a moment's lock), and the maintenance pass (webhook/db/partitions.ts, at start-up) builds the
+-- are made ON ONLY the partitioned table (catalogue only), the smallest partitions, up to 16 MB together, get
+-- theirs here (a moment's lock), and the maintenance pass (webhook/db/partitions.ts, at start-up) builds the
 -- rest CONCURRENTLY and attaches them. Meanwhile the old primary key still deduplicates and serves the
 -- per-plug reads; once both new indexes are valid on every partition the pass (or this migration, when no
 -- partition was large) drops it. Partitions made later get all three indexes from the table.
@@ -84,9 +84,14 @@ BEGIN
   ALTER TABLE uplinks DROP COLUMN IF EXISTS stored_at;
   CREATE UNIQUE INDEX IF NOT EXISTS uplinks_time_key ON ONLY uplinks (received_at, dedup_key);
   CREATE INDEX IF NOT EXISTS uplinks_device_time ON ONLY uplinks (device_key(dev_eui), received_at);
-  FOR m IN SELECT x.*, n.nspname, c.relname FROM partition_indexes_missing('uplinks') x
+  -- The smallest partitions first, while together they hold less than 16 MB: this transaction holds uplinks
+  -- locked (the column dropped, the indexes made) for as long as their builds take, a fraction of a second.
+  FOR m IN WITH missing AS (SELECT * FROM partition_indexes_missing('uplinks')),
+             parts AS (SELECT d.part, sum(pg_relation_size(d.part)) OVER (ORDER BY pg_relation_size(d.part), d.part::oid) AS upto
+                       FROM (SELECT DISTINCT x.part FROM missing x) d)
+           SELECT x.*, n.nspname, c.relname FROM missing x JOIN parts p ON p.part = x.part
            JOIN pg_class c ON c.oid = x.part JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE pg_relation_size(x.part) < 16 * 1024 * 1024 LOOP
+           WHERE p.upto < 16 * 1024 * 1024 LOOP
     EXECUTE format(m.definition, m.index_name, m.nspname, m.relname);
     EXECUTE format('ALTER INDEX %s ATTACH PARTITION %I.%I', m.parent_index, m.nspname, m.index_name);
   END LOOP;
