@@ -131,10 +131,10 @@ async function deleteExpired(db: Queryable, partition: string, column: string, c
 }
 
 /**
- * The indexes a migration made ON ONLY a partitioned table (017: uplinks_time_key, uplinks_device_time) on the
- * partitions it left without them (16 MB and more): each built (on PostgreSQL concurrently: writes go on) and
- * attached; the last one attached makes the table's index valid. Then uplinks' old primary key, which they
- * replace, is dropped (a moment's lock). A database migrated before 017 has nothing to do here.
+ * The indexes a migration made ON ONLY a partitioned table (017: uplinks_key) on the partitions it left without
+ * them (16 MB and more): each built (on PostgreSQL concurrently: writes go on) and attached; the last one
+ * attached makes the table's index valid. Then uplinks' old primary key, which uplinks_key replaces, is dropped
+ * (a moment's lock). A database migrated before 017 has nothing to do here.
  */
 async function completeIndexes(db: Session, kind: Database["kind"], table: string): Promise<string[]> {
   const { rows: [known] } = await db.query<{ ok: boolean }>("SELECT to_regprocedure('partition_indexes_missing(regclass)') IS NOT NULL AS ok");
@@ -156,8 +156,6 @@ async function completeIndexes(db: Session, kind: Database["kind"], table: strin
       });
     } catch (error) {
       // Reported, and the rest of the pass (retention above all) goes on; the old key keeps serving meanwhile.
-      // A duplicate (received_at, dedup_key) of two plugs, stored before 017 under the old fallback key, would
-      // stop the unique one here: rewrite those rows' keys as fcnt:<dev_eui>:… (webhook/store/batch.ts).
       done.push(`could not build ${m.index} (${m.parent}), next pass tries again: ${(error as Error).message}`);
       continue;
     }
@@ -168,7 +166,7 @@ async function completeIndexes(db: Session, kind: Database["kind"], table: strin
       await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
       return (await tx.query<{ dropped: boolean }>("SELECT uplinks_drop_old_key() AS dropped")).rows[0].dropped;
     });
-    if (dropped) done.push("dropped uplinks_pkey (uplinks_time_key and uplinks_device_time valid on every partition)");
+    if (dropped) done.push("dropped uplinks_pkey (uplinks_key valid on every partition)");
   }
   return done;
 }

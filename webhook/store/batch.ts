@@ -65,18 +65,9 @@ function deviceRows(records: IngestRecord[], states: Map<string, State>): Device
   return [...devices.values()];
 }
 
-/**
- * The uplink's key in `uplinks`, unique with its time alone (migration 017): the network's message id, or for
- * an uplink without one (`fcnt:<f_cnt>:<payload>`) the same with the plug's DevEUI, so that two plugs' uplinks
- * of one time, counter and payload stay two rows.
- */
-export function uplinkKey(u: Pick<UplinkRecord, "devEui" | "dedupKey">): string {
-  return u.dedupKey.startsWith("fcnt:") ? `fcnt:${u.devEui}:${u.dedupKey.slice("fcnt:".length)}` : u.dedupKey;
-}
-
 function uplinkRow(i: number, u: UplinkRecord, it: Interpretation) {
   return {
-    i, dev_eui: u.devEui, received_at: u.receivedAt, dedup_key: uplinkKey(u), network: u.network, f_cnt: u.fCnt, f_port: u.fPort,
+    i, dev_eui: u.devEui, received_at: u.receivedAt, dedup_key: u.dedupKey, network: u.network, f_cnt: u.fCnt, f_port: u.fPort,
     payload: u.payload ? Buffer.from(u.payload).toString("hex") : null,
     // A keep-alive alone is held whole by its reading (re-decoded from payload when needed): no second copy.
     decoded: it.reading && it.events.length === 0 && !u.simulated ? null : it.decoded, decode_errors: it.errors.length ? it.errors : null, decode_warnings: it.warnings.length ? it.warnings : null,
