@@ -128,7 +128,7 @@ describe.each(DATABASES)("migration 017 on a populated database on %s", (name, f
     const keepaliveBefore = (await db.query(KEEPALIVE)).rows;
     expect(keepaliveBefore.filter((r) => r.spreading_factor !== null)).toHaveLength(PLUGS);
 
-    expect(await migrate(db)).toEqual(["17 uplinks-keyed-by-time"]);
+    expect(await migrate(db)).toEqual(["17 uplinks-compact-key"]);
     const indexes = async () => (await db.query<{ name: string; valid: boolean }>(
       "SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'uplinks'::regclass ORDER BY 1")).rows;
     // The week holding the rows is large: its index waits for the pass, and the old key still serves.
