@@ -4,8 +4,9 @@
 //   new:      this schema (partitioned, migrations 010–011; a keep-alive's uplink without decoded JSON), then
 //             the same after one maintenance pass two weeks later (the week closed: its indexes rebuilt);
 //   baseline: the schema as it was before (migration 009), written with the decoded JSON it stored then;
-// the two written batch by batch, interleaved. Prints bytes per keep-alive per table (heap and indexes) and
-// GB per 1,000 plugs after a year at the defaults (uplinks kept 90 days, readings and rollups kept).
+// the two written batch by batch, interleaved. Prints bytes per keep-alive per table (heap and indexes), for the
+// new schema per relation too, and GB per 1,000 plugs after a year at the defaults (uplinks kept 90 days,
+// readings and rollups kept).
 // Sizes are counted in pages, so the machine's load does not change them.
 import { randomBytes } from "node:crypto";
 import type { Database, Queryable } from "../webhook/db/database";
@@ -88,6 +89,21 @@ async function sizes(db: Database): Promise<Size[]> {
   return rows.map((r) => ({ group: r.group, heap: Number(r.heap), indexes: Number(r.indexes) }));
 }
 
+/** Bytes per keep-alive of each table (heap with TOAST) and index, partitions and their indexes counted with their table's. */
+async function relations(db: Database, keepAlives: number): Promise<string> {
+  const { rows } = await db.query<{ name: string; bytes: string }>(`
+    WITH rel AS (
+      SELECT c.oid, c.relkind, coalesce(parent.relname, c.relname) AS name FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+      LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class parent ON parent.oid = i.inhparent
+      WHERE c.relkind IN ('r', 'i')
+    )
+    SELECT name, sum(CASE relkind WHEN 'r' THEN pg_table_size(oid) ELSE pg_relation_size(oid) END) AS bytes FROM rel GROUP BY name ORDER BY 2 DESC`);
+  const per = rows.map((r) => ({ name: r.name, per: Number(r.bytes) / keepAlives }));
+  const rest = per.filter((r) => r.per < 1).reduce((sum, r) => sum + r.per, 0);
+  return `${per.filter((r) => r.per >= 1).map((r) => `${r.name} ${r.per.toFixed(1)}`).join(", ")}, the rest ${rest.toFixed(1)}`;
+}
+
 function report(title: string, list: Size[], keepAlives: number, uplinkDays: number | null): void {
   const per = (bytes: number) => (bytes / keepAlives).toFixed(0).padStart(5);
   console.log(`\n${title}`);
@@ -130,9 +146,11 @@ async function main(): Promise<void> {
     }
     report("baseline: the schema before (migration 009), decoded JSON kept", await sizes(before.db), keepAlives, null);
     report("new: as written (the week still open: its indexes as the inserts left them)", await sizes(current.db), keepAlives, RETENTION.uplinksDays);
+    console.log(`  per relation: ${await relations(current.db, keepAlives)}`);
     const done = await maintainPartitions(current.db, { uplinksDays: 0, readingsDays: 0, eventsDays: 0 }, new Date(start.getTime() + 14 * 86_400_000));
     report(`new: after the maintenance pass once the week closed (${done.filter((d) => d.startsWith("rebuilt")).length} partitions' indexes rebuilt)`,
       await sizes(current.db), keepAlives, RETENTION.uplinksDays);
+    console.log(`  per relation: ${await relations(current.db, keepAlives)}`);
   } finally {
     await current.drop();
     await before.drop();

@@ -33,7 +33,9 @@ export async function removeDevice(db: Database, devEui: string, eraseHistory: b
     if (rows.length === 0) throw unknownDevice(id);
     const erased: Record<string, number> = {};
     const erase = async (table: string) => {
-      const result = await tx.query<{ n: string }>(`WITH gone AS (DELETE FROM ${table} WHERE dev_eui = $1 RETURNING 1) SELECT count(*) AS n FROM gone`, [id]);
+      // A plug's uplinks by whichever index uplinks has (migration 017: the old key's dev_eui, or device_key).
+      const plug = table === "uplinks" ? "dev_eui = $1 AND device_key(dev_eui) = device_key($1)" : "dev_eui = $1";
+      const result = await tx.query<{ n: string }>(`WITH gone AS (DELETE FROM ${table} WHERE ${plug} RETURNING 1) SELECT count(*) AS n FROM gone`, [id]);
       erased[table] = Number(result.rows[0].n);
     };
     // keepalive_desired refers to downlinks, and all four to devices.

@@ -15,21 +15,21 @@ interface RadioColumns {
  * LATERAL joins giving `r.spreading_factor, r.bandwidth_hz` for the plug `device` (an SQL expression) at `at`
  * (a parameter) with a desired period of `minutes` (an expression): the slowest of its uplinks in the hold
  * window (HOLD_HOURS, or HOLD_PERIODS periods when longer), else (none in it) its latest uplink's. Both are
- * index ranges of the plug's uplinks (primary key dev_eui, received_at).
+ * index ranges of the plug's uplinks (plug_uplinks, migration 017).
  */
 function radioJoins(device: string, at: string, minutes: string): string {
   const radio = "u.spreading_factor, coalesce(u.bandwidth_hz, 125000) AS bandwidth_hz";
   const usable = "u.spreading_factor IS NOT NULL AND NOT u.simulated";
   return `
   LEFT JOIN LATERAL (
-    SELECT ${radio} FROM uplinks u
-    WHERE u.dev_eui = ${device} AND ${usable} AND u.received_at <= ${at}
+    SELECT ${radio} FROM plug_uplinks(${device}) u
+    WHERE ${usable} AND u.received_at <= ${at}
       AND u.received_at > ${at} - greatest(interval '${HOLD_HOURS} hours', ${minutes} * interval '${HOLD_PERIODS} minutes')
     ORDER BY lora_time_on_air_ms(25, u.spreading_factor, coalesce(u.bandwidth_hz, 125000)) DESC LIMIT 1
   ) w ON true
   LEFT JOIN LATERAL (
-    SELECT ${radio} FROM uplinks u
-    WHERE w.spreading_factor IS NULL AND u.dev_eui = ${device} AND ${usable} AND u.received_at <= ${at}
+    SELECT ${radio} FROM plug_uplinks(${device}) u
+    WHERE w.spreading_factor IS NULL AND ${usable} AND u.received_at <= ${at}
     ORDER BY u.received_at DESC LIMIT 1
   ) l ON true
   CROSS JOIN LATERAL (SELECT coalesce(w.spreading_factor, l.spreading_factor) AS spreading_factor,
