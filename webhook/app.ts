@@ -12,7 +12,6 @@ import { createDownlinkService, type DownlinkService } from "./downlinks/service
 import { type TtsSettings, TtsRoute } from "./downlinks/tts";
 import type { AirtimePolicy } from "./keepalive/policy";
 import { createKeepaliveService, type KeepaliveOptions, type KeepaliveService } from "./keepalive/service";
-import type { Received } from "./ingest/records";
 import { nestingError } from "./ingest/schema-common";
 import { fleetState } from "./fleet-state";
 import { createMetrics, type Metrics } from "./metrics";
@@ -22,6 +21,7 @@ import { registerSessions, sessionRoutes } from "./console/sessions";
 import { apiRoutes } from "./routes/api";
 import { chirpstackRoutes } from "./routes/chirpstack";
 import { formatterRoute } from "./routes/formatter";
+import type { Ingest } from "./routes/store-record";
 import { healthRoutes } from "./routes/health";
 import { ttnRoutes } from "./routes/ttn";
 import { schemaErrorMessage } from "./schema-errors";
@@ -76,12 +76,6 @@ declare module "fastify" {
     /** Keep-alive management: what PUT …/keepalive calls, and the reconciler. */
     keepalive: KeepaliveService;
   }
-}
-
-export interface Ingest {
-  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool or quarantined. */
-  write(record: Received): ReturnType<BatchWriter["write"]>;
-  metrics: Metrics;
 }
 
 function createWriter(options: AppOptions, metrics: Metrics, log: FastifyBaseLogger, downlinks: DownlinkService, keepalive: KeepaliveService): BatchWriter {

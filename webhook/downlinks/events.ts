@@ -3,8 +3,7 @@
 // A state only moves forward, so events applied late or twice change nothing.
 import type { Queryable } from "../db/database";
 import type { Network } from "../ingest/records";
-import { downlinkColumns, type DownlinkRow, toDownlink } from "./store";
-import type { Downlink } from "./service";
+import { type Downlink, downlinkColumns, type DownlinkRow, toDownlink } from "./store";
 import { TTS_CORRELATION_PREFIX } from "./tts";
 
 export interface Transition {

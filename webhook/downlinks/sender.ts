@@ -7,8 +7,7 @@ import { nextTurn } from "../db/turns";
 import type { Network } from "../ingest/records";
 import { applyStoredEvents } from "./events";
 import { PushError, type NetworkRoute } from "./delivery";
-import type { Downlink } from "./service";
-import { type Claimed, claimDue, markPushed, markPushFailed, nextDueInMs } from "./store";
+import { type Claimed, type Downlink, claimDue, markPushed, markPushFailed, nextDueInMs } from "./store";
 
 export interface RetryPolicy {
   /** Pushes before a downlink is marked failed. */

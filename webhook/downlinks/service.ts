@@ -11,25 +11,7 @@ import { ApiError } from "../api/errors";
 import type { NetworkRoute } from "./delivery";
 import { encode } from "./encode";
 import { DEFAULT_RETRY, type RetryPolicy, Sender, type SenderOptions } from "./sender";
-import { findDevice, insertDownlink, listDownlinks } from "./store";
-
-export interface Downlink {
-  id: string;
-  devEui: string;
-  network: Network;
-  fPort: number;
-  /** Hex. */
-  bytes: string;
-  /** The encodeDownlink input. */
-  data: Record<string, unknown>;
-  confirmed: boolean;
-  state: "queued" | "sent" | "acked" | "nacked" | "failed";
-  createdAt: string;
-  updatedAt: string;
-  error?: string;
-  purpose: string;
-  attempts: number;
-}
+import { type Downlink, findDevice, insertDownlink, listDownlinks } from "./store";
 
 export interface SendRequest {
   devEui: string;

@@ -1,7 +1,24 @@
 // The downlinks table (migration 006): rows to Downlink objects, and the statements the service and sender use.
 import type { Queryable } from "../db/database";
 import type { Network } from "../ingest/records";
-import type { Downlink } from "./service";
+
+export interface Downlink {
+  id: string;
+  devEui: string;
+  network: Network;
+  fPort: number;
+  /** Hex. */
+  bytes: string;
+  /** The encodeDownlink input. */
+  data: Record<string, unknown>;
+  confirmed: boolean;
+  state: "queued" | "sent" | "acked" | "nacked" | "failed";
+  createdAt: string;
+  updatedAt: string;
+  error?: string;
+  purpose: string;
+  attempts: number;
+}
 
 export interface DownlinkRow {
   id: string;

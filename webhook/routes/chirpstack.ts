@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Ingest } from "../app";
 import { ChirpStackEvent, ChirpStackQuery, chirpstackRecord, fromProtobuf } from "../ingest/chirpstack";
 import { dropNulls } from "../ingest/schema-common";
-import { storeRecord } from "./store-record";
+import { type Ingest, storeRecord } from "./store-record";
 
 /** ChirpStack v4 HTTP integration: `?event=…`, JSON or protobuf bodies. */
 export const chirpstackRoutes: FastifyPluginAsyncTypebox<{ ingest: Ingest }> = async (app, { ingest }) => {

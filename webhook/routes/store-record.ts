@@ -1,9 +1,17 @@
 // The end of every ingest route: store the record, count it, answer only after the commit (or once it
 // is durably kept in the spool or the quarantine: 202).
 import type { FastifyReply } from "fastify";
-import type { Ingest } from "../app";
 import { type Received, withBelievableTime } from "../ingest/records";
+import type { Metrics } from "../metrics";
 import { SpoolError } from "../store/spool";
+import type { BatchWriter } from "../store/writer";
+
+/** Where the webhook routes hand what they received (app.ts makes it). */
+export interface Ingest {
+  /** Stores a record; resolves after its commit, or once it is fsync'ed into the spool or quarantined. */
+  write(record: Received): ReturnType<BatchWriter["write"]>;
+  metrics: Metrics;
+}
 
 export async function storeRecord(reply: FastifyReply, ingest: Ingest, record: Received | string) {
   if (typeof record === "string") return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: record });

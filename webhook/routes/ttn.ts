@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Ingest } from "../app";
 import { dropNulls } from "../ingest/schema-common";
 import { TtsMessage, ttsRecord } from "../ingest/tts";
-import { storeRecord } from "./store-record";
+import { type Ingest, storeRecord } from "./store-record";
 
 export interface TtnRouteOptions {
   ingest: Ingest;

@@ -3,7 +3,7 @@
 // the rest are quarantined, to be retried once their device is known.
 import type { Database, Queryable } from "../db/database";
 import { applyDownlinkEvents, downlinkTransitions } from "../downlinks/events";
-import type { Downlink } from "../downlinks/service";
+import type { Downlink } from "../downlinks/store";
 import type { IngestRecord, Received, Written } from "../ingest/records";
 import { writeBatch } from "./batch";
 import { quarantine } from "./quarantine";
