@@ -3,51 +3,24 @@
 // server receiving the pushes. A new plug takes the fleet's target without an API call; its move from SF7 to SF12
 // pushes 02 48 12; a fixed plug is left alone. On PostgreSQL when TEST_DATABASE_URL is set, else on the embedded
 // default.
-import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
-import { type TtsStandIn, ttsStandIn, until } from "../support/network-apis";
-import { startProgram, waitUntilOk } from "../support/process";
+import { type TtsStandIn, until } from "../support/network-apis";
+import { type ServiceWithTts, startServiceWithTts } from "../support/service-process";
 
 const API_TOKEN = "process-api-token-0123456789";
 const KEEP_ALIVE = "011c034a241805d9e7195201";
 
 describe("adaptive keep-alive in the service process", () => {
+  let service: ServiceWithTts;
   let tts: TtsStandIn;
-  let dir: string;
-  let postgres: TestDatabase | undefined;
-  let child: ChildProcess;
   let base: string;
-  let stdout = "";
 
   beforeAll(async () => {
-    tts = await ttsStandIn();
-    dir = await mkdtemp(join(tmpdir(), "aspm16-adaptive-"));
-    if (process.env.TEST_DATABASE_URL) postgres = await freshPostgres(process.env.TEST_DATABASE_URL);
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    base = `http://127.0.0.1:${port}`;
-    child = startProgram("main", {
-      DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", DATABASE_URL: postgres?.url ?? "",
-      WEBHOOK_TOKENS: TOKEN, API_TOKENS: API_TOKEN, AIRTIME_POLICY: "ttn-fair-use", KEEPALIVE_TARGET_MINUTES: "10",
-      TTS_API_URL: tts.url, TTS_API_KEY: "NNSXS.PROCESS.ADAPTIVE.0123", TTS_WEBHOOK_ID: "aspm16",
-      CHIRPSTACK_API_URL: "", CHIRPSTACK_API_TOKEN: "",
-    });
-    child.stdout!.on("data", (chunk) => (stdout += chunk));
-    await waitUntilOk(`${base}/healthz`, 60);
+    service = await startServiceWithTts(API_TOKEN, "NNSXS.PROCESS.ADAPTIVE.0123", { AIRTIME_POLICY: "ttn-fair-use", KEEPALIVE_TARGET_MINUTES: "10" });
+    ({ tts, base } = service);
   }, 90_000);
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    await tts?.close();
-    await postgres?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => service?.stop());
 
   async function hear(devEui: string, sf: number, extra = ""): Promise<void> {
     const uplink = ttsUplink({ devEui: devEui.toUpperCase(), payload: Buffer.from(extra + KEEP_ALIVE, "hex").toString("base64"), time: new Date().toISOString() });
@@ -67,8 +40,8 @@ describe("adaptive keep-alive in the service process", () => {
   const pushed = (devEui: string, count: number) => until(() => pushes(devEui).length >= count && pushes(devEui), `${count} pushes to ${devEui}`, 15_000);
 
   it("gives a new plug the fleet's target, pushes 02 48 12 when it moves to SF12, and leaves a fixed plug alone", async () => {
-    await until(() => stdout.includes("KEEPALIVE_TARGET_MINUTES"), "the start-up message");
-    expect(stdout).toContain("adaptive, target 10 min (KEEPALIVE_TARGET_MINUTES)");
+    await until(() => service.stdout().includes("KEEPALIVE_TARGET_MINUTES"), "the start-up message");
+    expect(service.stdout()).toContain("adaptive, target 10 min (KEEPALIVE_TARGET_MINUTES)");
     const plug = "70b3d52dd3260001";
     const fixed = "70b3d52dd3260002";
 

@@ -2,51 +2,24 @@
 // alone (TTS_API_URL / TTS_API_KEY / TTS_WEBHOOK_ID, AIRTIME_POLICY, API_TOKENS), a TTS plug heard at SF12, and
 // the stand-in TTS server receiving the push. On PostgreSQL when TEST_DATABASE_URL is set (a new embedded
 // database costs the process half a minute of CPU on a busy machine), else on the embedded default.
-import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres, type TestDatabase } from "../support/databases";
 import { TOKEN, ttsUplink } from "../support/messages";
-import { type TtsStandIn, ttsStandIn, until } from "../support/network-apis";
-import { startProgram, waitUntilOk } from "../support/process";
+import { type TtsStandIn, until } from "../support/network-apis";
+import { type ServiceWithTts, startServiceWithTts } from "../support/service-process";
 
 const API_TOKEN = "process-api-token-0123456789";
 const TTS_KEY = "NNSXS.PROCESS.0123456789ABCDEF";
 
 describe("keep-alive management in the service process", () => {
+  let service: ServiceWithTts;
   let tts: TtsStandIn;
-  let dir: string;
-  let postgres: TestDatabase | undefined;
-  let child: ChildProcess;
   let base: string;
-  let stdout = "";
 
   beforeAll(async () => {
-    tts = await ttsStandIn();
-    dir = await mkdtemp(join(tmpdir(), "aspm16-keepalive-"));
-    if (process.env.TEST_DATABASE_URL) postgres = await freshPostgres(process.env.TEST_DATABASE_URL);
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    base = `http://127.0.0.1:${port}`;
-    child = startProgram("main", {
-      DATA_DIR: dir, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", DATABASE_URL: postgres?.url ?? "",
-      WEBHOOK_TOKENS: TOKEN, API_TOKENS: API_TOKEN, AIRTIME_POLICY: "ttn-fair-use",
-      TTS_API_URL: tts.url, TTS_API_KEY: TTS_KEY, TTS_WEBHOOK_ID: "aspm16",
-      CHIRPSTACK_API_URL: "", CHIRPSTACK_API_TOKEN: "",
-    });
-    child.stdout!.on("data", (chunk) => (stdout += chunk));
-    await waitUntilOk(`${base}/healthz`, 60);
+    service = await startServiceWithTts(API_TOKEN, TTS_KEY, { AIRTIME_POLICY: "ttn-fair-use" });
+    ({ tts, base } = service);
   }, 90_000);
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    await tts?.close();
-    await postgres?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => service?.stop());
 
   const put = async (minutes: number) => {
     const answer = await fetch(`${base}/api/devices/70B3D52DD3040001/keepalive`, {
@@ -56,7 +29,7 @@ describe("keep-alive management in the service process", () => {
   };
 
   it("says its airtime policy at start-up, refuses what TTN's fair use forbids at SF12, and pushes what it allows", async () => {
-    await until(() => stdout.includes("AIRTIME_POLICY=ttn-fair-use"), "the start-up message");
+    await until(() => service.stdout().includes("AIRTIME_POLICY=ttn-fair-use"), "the start-up message");
     const uplink = ttsUplink({ devEui: "70B3D52DD3040001", time: new Date().toISOString() });
     uplink.end_device_ids.device_id = "plug-far";
     uplink.uplink_message.settings.data_rate.lora.spreading_factor = 12;
