@@ -8,8 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, Agent, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freshPostgres, type TestDatabase } from "../test/support/databases";
@@ -17,6 +16,7 @@ import { keepAliveBytes } from "../test/support/keepalives";
 import { ttsUplink } from "../test/support/messages";
 import { startScript, waitUntilOk } from "../test/support/process";
 import { percentile } from "./load";
+import { slowTts } from "./slow-tts";
 
 const PLUGS = Number(process.env.BENCH_PLUGS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 50);
@@ -77,21 +77,12 @@ async function trickle(seconds: number): Promise<{ uplinks: number[]; health: nu
   return { uplinks, health, failed };
 }
 
-// The stand-in TTS: answers every push after PUSH_MS.
-let pushes = 0;
-const tts = createServer((request, response) => {
-  request.resume();
-  request.on("end", () => setTimeout(() => {
-    pushes++;
-    response.writeHead(200, { "content-type": "application/json" }).end("{}");
-  }, PUSH_MS));
-});
-await new Promise<void>((resolve) => tts.listen(0, "127.0.0.1", resolve));
+const tts = await slowTts(PUSH_MS);
 const dataDir = await mkdtemp(join(tmpdir(), "aspm16-bench-bulk-"));
 const postgres: TestDatabase | undefined = process.env.TEST_DATABASE_URL ? await freshPostgres(process.env.TEST_DATABASE_URL, "aspm16_bench") : undefined;
 const service = startScript("webhook/main.ts", {
   PORT: String(PORT), HOST: "127.0.0.1", DATABASE_URL: postgres?.url ?? "", DATA_DIR: dataDir, WEBHOOK_TOKENS: TOKEN, API_TOKENS: API_TOKEN,
-  LOG_LEVEL: "error", TTS_API_URL: `http://127.0.0.1:${(tts.address() as AddressInfo).port}`, TTS_API_KEY: "NNSXS.BENCH", TTS_WEBHOOK_ID: "bench",
+  LOG_LEVEL: "error", TTS_API_URL: tts.url, TTS_API_KEY: "NNSXS.BENCH", TTS_WEBHOOK_ID: "bench",
 });
 
 const f = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : "no answer").padStart(9);
@@ -111,7 +102,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const idle = await trickle(SECONDS);
     console.log(`round ${round} idle     ${line("", idle)}`);
-    const pushedBefore = pushes;
+    const pushedBefore = tts.pushes();
     const putStart = performance.now();
     const put = call("PUT", "/api/keepalive", JSON.stringify({ minutes: 10 + round, devices: Array.from({ length: PLUGS }, (_, i) => devEuiOf(i)) }), API_TOKEN)
       .then((r) => ({ ...r, at: performance.now() - putStart }));
@@ -121,7 +112,7 @@ try {
     const results = (JSON.parse(answer.text || "{}") as { results?: { status: number }[] }).results ?? [];
     const statuses: Record<number, number> = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    console.log(`          PUT answered ${answer.status} after ${(answer.at / 1000).toFixed(1)} s, results ${JSON.stringify(statuses)}; ${pushes - pushedBefore} pushes so far`);
+    console.log(`          PUT answered ${answer.status} after ${(answer.at / 1000).toFixed(1)} s, results ${JSON.stringify(statuses)}; ${tts.pushes() - pushedBefore} pushes so far`);
     failed ||= idle.failed + loaded.failed > 0;
   }
 } finally {

@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { buildApp } from "../webhook/app";
 import { pglite } from "../webhook/db/database";
 import { migrate } from "../webhook/db/migrate";
+import { medianMs } from "./timing";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
@@ -39,16 +40,8 @@ SELECT rollup_readings(jsonb_agg(readings_in)) FROM readings_in`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const plug = Math.ceil(DEVICES / 2).toString(16).padStart(16, "0");
 
-async function time(run: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 2; i++) await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push(performance.now() - t0);
-  }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-}
+/** After two warm-up calls. */
+const time = (run: () => Promise<unknown>) => medianMs(run, RUNS, 2);
 
 const db = await pglite();
 await migrate(db);

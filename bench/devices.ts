@@ -8,6 +8,7 @@ import type { Database } from "../webhook/db/database";
 import { migrate } from "../webhook/db/migrate";
 import { adaptiveCandidates } from "../webhook/keepalive/adaptive-store";
 import { roundsToReconcile } from "../webhook/keepalive/store";
+import { medianMs } from "./timing";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
@@ -37,16 +38,7 @@ INSERT INTO keepalive_desired (dev_eui, minutes, requested_at, attempts, last_do
 SELECT dev_eui, 15, now() - interval '1 hour', 1, now() - interval '1 hour', now() + interval '1 hour'
 FROM devices WHERE ('x' || right(dev_eui, 4))::bit(16)::int % 2 = 0`;
 
-async function median(run: () => Promise<unknown>, runs = RUNS): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+const median = (run: () => Promise<unknown>) => medianMs(run, RUNS);
 
 const scratch = await freshPostgres(SERVER, "aspm16_bench");
 const db: Database = scratch.db;

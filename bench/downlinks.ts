@@ -8,8 +8,6 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -17,6 +15,7 @@ import { freshPostgres, type TestDatabase } from "../test/support/databases";
 import { startScript, waitUntilOk } from "../test/support/process";
 import { devEuiOf, PLUGS, uplinkBody } from "./bodies";
 import { cannon, type CannonRun } from "./cannon";
+import { slowTts } from "./slow-tts";
 
 const UPLINKS = Number(process.env.BENCH_UPLINKS ?? 3000);
 const DOWNLINKS = Number(process.env.BENCH_DOWNLINKS ?? 500);
@@ -36,24 +35,14 @@ const median = (values: number[]) => {
 };
 const fixed = (value: number, digits = 0, width = 7) => value.toFixed(digits).padStart(width);
 
-// The stand-in TTS: counts pushes, answers {} after PUSH_MS (a slow network API).
-let pushes = 0;
-const tts = createServer((request, response) => {
-  request.resume();
-  request.on("end", () => setTimeout(() => {
-    pushes++;
-    response.writeHead(200, { "content-type": "application/json" }).end("{}");
-  }, PUSH_MS));
-});
-await new Promise<void>((resolve) => tts.listen(0, "127.0.0.1", resolve));
-const ttsUrl = `http://127.0.0.1:${(tts.address() as AddressInfo).port}`;
+const tts = await slowTts(PUSH_MS);
 
 const dataDir = await mkdtemp(join(tmpdir(), "aspm16-bench-downlinks-"));
 const postgres: TestDatabase | undefined = process.env.TEST_DATABASE_URL ? await freshPostgres(process.env.TEST_DATABASE_URL, "aspm16_bench") : undefined;
 const where = postgres ? `PostgreSQL (${new URL(postgres.url!).host})` : "PGlite";
 const service = startScript("webhook/main.ts", {
   PORT: String(PORT), HOST: "127.0.0.1", DATABASE_URL: postgres?.url ?? "", DATA_DIR: dataDir, WEBHOOK_TOKENS: TOKEN, API_TOKENS: API_TOKEN,
-  LOG_LEVEL: "error", TTS_API_URL: ttsUrl, TTS_API_KEY: "NNSXS.BENCH", TTS_WEBHOOK_ID: "bench",
+  LOG_LEVEL: "error", TTS_API_URL: tts.url, TTS_API_KEY: "NNSXS.BENCH", TTS_WEBHOOK_ID: "bench",
 });
 
 const ingest = (first: number, amount: number) => cannon(`${URL_BASE}/ttn`, {
@@ -89,27 +78,27 @@ try {
   let posted = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     idle.push(await ingest(round * 1_000_000, UPLINKS));
-    const pushedBefore = pushes;
+    const pushedBefore = tts.pushes();
     const start = performance.now();
     const [uplinks, downlinks] = await Promise.all([ingest(round * 1_000_000 + 500_000, UPLINKS), postDownlinks(DOWNLINKS)]);
     posted += downlinks.ok;
-    while (pushes - pushedBefore < downlinks.ok && performance.now() - start < 120_000) await new Promise((r) => setTimeout(r, 20));
+    while (tts.pushes() - pushedBefore < downlinks.ok && performance.now() - start < 120_000) await new Promise((r) => setTimeout(r, 20));
     const pushSeconds = (performance.now() - start) / 1000;
     loaded.push(uplinks);
-    downlinkRates.push({ post: downlinks.ok / downlinks.seconds, push: (pushes - pushedBefore) / pushSeconds });
+    downlinkRates.push({ post: downlinks.ok / downlinks.seconds, push: (tts.pushes() - pushedBefore) / pushSeconds });
     const a = idle.at(-1)!;
     console.log(`round ${round}  ingest idle   ${fixed(a.rate)} 2xx/s  p50 ${fixed(a.p50, 0, 3)} ms  p99 ${fixed(a.p99, 0, 4)} ms`);
     console.log(`         ingest loaded ${fixed(uplinks.rate)} 2xx/s  p50 ${fixed(uplinks.p50, 0, 3)} ms  p99 ${fixed(uplinks.p99, 0, 4)} ms  ` +
       `(downlinks: ${downlinks.ok} answered 202 at ${fixed(downlinks.ok / downlinks.seconds)} /s, p50 ${downlinks.p50} ms, p99 ${downlinks.p99} ms; ` +
-      `${pushes - pushedBefore} pushed in ${pushSeconds.toFixed(1)} s)`);
+      `${tts.pushes() - pushedBefore} pushed in ${pushSeconds.toFixed(1)} s)`);
   }
   const ratios = loaded.map((l, i) => l.rate / idle[i].rate);
   console.log(`\nmedians over ${ROUNDS} rounds: ingest idle ${fixed(median(idle.map((r) => r.rate)))} 2xx/s, while sending downlinks ` +
     `${fixed(median(loaded.map((r) => r.rate)))} 2xx/s; same-round ratio ${median(ratios).toFixed(3)}; p99 ${median(idle.map((r) => r.p99))} → ${median(loaded.map((r) => r.p99))} ms`);
   console.log(`downlinks: ${fixed(median(downlinkRates.map((r) => r.post)))} POST/s answered, ${fixed(median(downlinkRates.map((r) => r.push)))} pushes/s to the stand-in`);
   const notOk = [...idle, ...loaded].reduce((sum, r) => sum + (r.ok < UPLINKS ? UPLINKS - r.ok : 0), 0);
-  const delivered = pushes === posted;
-  console.log(`every 202 downlink pushed once: ${delivered ? "yes" : `NO (${pushes} pushes for ${posted} downlinks)`}; uplinks not answered 2xx: ${notOk}`);
+  const delivered = tts.pushes() === posted;
+  console.log(`every 202 downlink pushed once: ${delivered ? "yes" : `NO (${tts.pushes()} pushes for ${posted} downlinks)`}; uplinks not answered 2xx: ${notOk}`);
   failed = !delivered || notOk > 0;
 } finally {
   service.kill("SIGTERM");

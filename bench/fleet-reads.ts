@@ -15,6 +15,7 @@ import { keepAliveBytes, uplinkRecord } from "../test/support/keepalives";
 import { buildApp } from "../webhook/app";
 import { migrate } from "../webhook/db/migrate";
 import { writeBatch } from "../webhook/store/batch";
+import { medianMs } from "./timing";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
@@ -67,16 +68,8 @@ WHERE period_start >= $1 AND period_start < $2 GROUP BY 1, 2, 3`;
 const OLD_FLEET = (application: string) =>
   `SELECT period_start, sum(energy_wh)::bigint, count(*)::integer FROM (${OLD_PLUG_DAYS(application)}) s GROUP BY 1 ORDER BY 1`;
 
-async function median(run: () => Promise<unknown>, runs = RUNS): Promise<number> {
-  await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await run();
-    samples.push(performance.now() - t0);
-  }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-}
+/** After one warm-up call. */
+const median = (run: () => Promise<unknown>, runs = RUNS) => medianMs(run, runs, 1);
 
 const scratch = await freshPostgres(SERVER, "aspm16_bench");
 const db = scratch.db;
