@@ -18,6 +18,22 @@ const until = async (condition: () => boolean) => {
 };
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
 
+/** A database for BatchWriter that refuses connections until `up` is set, then stores, keeping the stored keys;
+ *  `check` may refuse a batch for its content first. */
+function database(check: (records: Received[]) => void = () => undefined) {
+  const db = {
+    up: false,
+    stored: [] as string[],
+    write: async (records: Received[]): Promise<Written[]> => {
+      if (!db.up) throw refused();
+      check(records);
+      db.stored.push(...keys(records));
+      return records.map(() => as("stored"));
+    },
+  };
+  return db;
+}
+
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "aspm16-spool-"));
@@ -195,13 +211,8 @@ describe.skipIf(noTmpfs !== undefined)(`Spool on a full disk (a 64 KiB tmpfs)${n
 describe("BatchWriter with a spool", () => {
   it("spools what the database refuses, answers at once, and replays it in order when the database is back", async () => {
     const spool = await Spool.open(dir, 1 << 20);
-    let up = false;
-    const stored: string[] = [];
-    const writer = new BatchWriter(async (records) => {
-      if (!up) throw refused();
-      stored.push(...keys(records));
-      return records.map(() => as("stored"));
-    }, { maxBatch: 3, spool, timeoutMs: 1000 });
+    const db = database();
+    const writer = new BatchWriter(db.write, { maxBatch: 3, spool, timeoutMs: 1000 });
 
     const outcomes = await Promise.all(Array.from({ length: 7 }, (_, i) => writer.write(record(i))));
     expect(outcomes).toEqual(Array(7).fill(as("spooled")));
@@ -209,9 +220,9 @@ describe("BatchWriter with a spool", () => {
     // While the database is down, new writes go straight to the spool, after the older ones.
     expect(await writer.write(record(7))).toEqual(as("spooled"));
 
-    up = true;
+    db.up = true;
     await until(() => spool.depth().records === 0);
-    expect(stored).toEqual(keys(Array.from({ length: 8 }, (_, i) => record(i))));
+    expect(db.stored).toEqual(keys(Array.from({ length: 8 }, (_, i) => record(i))));
     expect(await writer.write(record(8))).toEqual(as("stored"));
     await writer.close();
     await spool.close();
@@ -235,20 +246,16 @@ describe("BatchWriter with a spool", () => {
 
   it("quarantines a spooled record the database refuses for its content, and replays the rest", async () => {
     const spool = await Spool.open(dir, 1 << 20);
-    let up = false;
     const rejected: string[] = [];
-    const stored: string[] = [];
-    const writer = new BatchWriter(async (records) => {
-      if (!up) throw refused();
+    const db = database((records) => {
       if (records.some((r) => r.dedupKey === record(2).dedupKey)) throw Object.assign(new Error("value out of range"), { code: "22003" });
-      stored.push(...keys(records));
-      return records.map(() => as("stored"));
-    }, { maxBatch: 10, spool, timeoutMs: 1000, quarantine: async (r) => void rejected.push(r.dedupKey) });
+    });
+    const writer = new BatchWriter(db.write, { maxBatch: 10, spool, timeoutMs: 1000, quarantine: async (r) => void rejected.push(r.dedupKey) });
     await Promise.all([1, 2, 3].map((n) => writer.write(record(n))));
-    up = true;
+    db.up = true;
     await until(() => spool.depth().records === 0);
     expect(rejected).toEqual(keys([record(2)]));
-    expect(stored).toEqual(keys([record(1), record(3)]));
+    expect(db.stored).toEqual(keys([record(1), record(3)]));
     await writer.close();
     await spool.close();
   });
@@ -267,21 +274,16 @@ describe("BatchWriter with a spool", () => {
   it("when the spool refuses a batch (full disk) while it believed the database down, gives it to the database, which is back", async () => {
     // Not even one record fits.
     const spool = await Spool.open(dir, 100);
-    let up = false;
-    const stored: string[] = [];
-    const writer = new BatchWriter(async (records) => {
-      if (!up) throw refused();
-      stored.push(...keys(records));
-      return records.map(() => as("stored"));
-    }, { maxBatch: 10, spool, timeoutMs: 1000 });
+    const db = database();
+    const writer = new BatchWriter(db.write, { maxBatch: 10, spool, timeoutMs: 1000 });
     // The database fails and the spool is full: 503 (the writer now believes the database down).
     const first = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => writer.write(record(i))));
     expect(first.every((r) => r.status === "rejected" && r.reason instanceof SpoolFullError)).toBe(true);
     // The database is back, the spool is still empty: nothing replays to say so, yet live records are stored.
-    up = true;
+    db.up = true;
     expect(await writer.write(record(100))).toEqual(as("stored"));
     expect(await writer.write(record(101))).toEqual(as("stored"));
-    expect(stored).toEqual(keys([record(100), record(101)]));
+    expect(db.stored).toEqual(keys([record(100), record(101)]));
     await writer.close();
     await spool.close();
   });
