@@ -3,17 +3,15 @@
 // beside two baselines measured in the same run: GET /healthz (the HTTP round trip alone) and the bare SQL the
 // read is built on (the database's share). BENCH_DEVICES (100) plugs × BENCH_DAYS (30) days of 10-minute
 // keep-alives go in a day at a time through rollup_readings, as the webhook feeds them.
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { buildApp } from "../webhook/app";
 import { pglite } from "../webhook/db/database";
 import { migrate } from "../webhook/db/migrate";
+import { servedApp } from "./served-app";
 import { medianMs } from "./timing";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100);
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const TOKEN = "bench-api-token-0123456789abcdef";
 const DAY_MS = 86_400_000;
 const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const START = END - DAYS * DAY_MS;
@@ -49,14 +47,8 @@ const loadStart = performance.now();
 for (let day = 0; day < DAYS; day++) await db.query(LOAD_DAY, [iso(START), iso(START + day * DAY_MS), DEVICES]);
 console.log(`loaded ${DEVICES} plugs × ${DAYS} days (${DEVICES * DAYS * 144} readings) into PGlite in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
 
-const app = await buildApp({ db, tokens: ["bench-webhook-token-0123456789"], apiTokens: [TOKEN] });
-await app.listen({ port: 0, host: "127.0.0.1" });
-const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-const get = async (path: string) => {
-  const answer = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-  return answer.arrayBuffer();
-};
+const app = await servedApp(db);
+const { get } = app;
 const sizeOf = async (path: string) => (await get(path)).byteLength;
 
 const week = `from=${iso(END - 6 * DAY_MS)}&to=${iso(END + DAY_MS)}`;

@@ -8,13 +8,12 @@
 // off, in alternating rounds.
 // Medians of BENCH_RUNS (9); 2 shared cores: noisy, compare within a run. TEST_DATABASE_URL names the server;
 // BENCH_LOAD_ONLY=1 stops after the load and BENCH_KEEP=1 after the run, keeping the database (URL printed) for EXPLAIN.
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { freshPostgres } from "../test/support/databases";
 import { keepAliveBytes, uplinkRecord } from "../test/support/keepalives";
-import { buildApp } from "../webhook/app";
 import { migrate } from "../webhook/db/migrate";
 import { writeBatch } from "../webhook/store/batch";
+import { servedApp } from "./served-app";
 import { medianMs } from "./timing";
 
 const SERVER = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -22,7 +21,6 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 1000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const SMALL = Math.min(100, DEVICES);
-const TOKEN = "bench-api-token-0123456789abcdef";
 const DAY_MS = 86_400_000;
 const END = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const START = END - DAYS * DAY_MS;
@@ -86,14 +84,8 @@ try {
   console.log(`loaded ${DEVICES} plugs × ${DAYS} days of hourly keep-alives (${DEVICES * DAYS * 24} readings, ${summary} summary rows) ` +
     `in ${((performance.now() - loadStart) / 1000).toFixed(0)} s; PostgreSQL; median of ${RUNS}; 2 shared cores: noisy, compare within the run\n`);
 
-  const app = await buildApp({ db, tokens: ["bench-webhook-token-0123456789"], apiTokens: [TOKEN] });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const get = async (path: string) => {
-    const answer = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-    return answer.arrayBuffer();
-  };
+  const app = await servedApp(db);
+  const { get } = app;
 
   const zone = "Europe/Berlin";
   const month = [iso(START), iso(END)];
