@@ -75,13 +75,14 @@ async function partitions(db: Queryable, table: string): Promise<Partition[]> {
  * table's order (rows are converted as they are routed): a reading is 8 bytes smaller so (80 bytes of row
  * instead of 88: its dev_eui, first in the table, made its time wait for the next 8-byte boundary).
  */
-async function columnsByAlignment(db: Queryable, table: string): Promise<string[]> {
-  const { rows } = await db.query<{ definition: string }>(
-    `SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS definition
+async function columnsByAlignment(db: Queryable, table: string): Promise<{ name: string; definition: string }[]> {
+  const { rows } = await db.query<{ name: string; definition: string }>(
+    `SELECT quote_ident(a.attname) AS name,
+       format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS definition
      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY t.typlen < 0, position(t.typalign IN 'disc'), a.attnum`, [table]);
-  return rows.map((r) => r.definition);
+  return rows;
 }
 
 /**
@@ -100,7 +101,7 @@ async function createWeek(db: Session, series: Series, start: Date): Promise<str
     const { rows } = await tx.query<{ caught: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${quote(`${table}_default`)} WHERE ${range}) AS caught`, bounds);
     const columns = await columnsByAlignment(tx, table);
     const create = async () => {
-      await tx.query(`CREATE TABLE ${quote(name)} (${columns.join(", ")})`);
+      await tx.query(`CREATE TABLE ${quote(name)} (${columns.map((c) => c.definition).join(", ")})`);
       await tx.query(`ALTER TABLE ${quote(table)} ATTACH PARTITION ${quote(name)} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
     };
     if (!rows[0].caught) {
@@ -111,9 +112,7 @@ async function createWeek(db: Session, series: Series, start: Date): Promise<str
     await tx.query(`ALTER TABLE ${fromDefault}`);
     await create();
     // By name: the new partition's columns are in another order than the default partition's.
-    const names = (await tx.query<{ name: string }>(
-      "SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", [table])).rows
-      .map((r) => r.name).join(", ");
+    const names = columns.map((c) => c.name).join(", ");
     const { rows: moved } = await tx.query<{ n: string }>(
       `WITH moved AS (DELETE FROM ${quote(`${table}_default`)} WHERE ${range} RETURNING ${names}),
        stored AS (INSERT INTO ${quote(name)} (${names}) SELECT ${names} FROM moved RETURNING 1)
