@@ -150,17 +150,34 @@ describe("dist/formatter.js, tier by tier", () => {
   });
 
   /** The lengths of the texts each call compiles with Function(), in a context that records them. */
-  function compiles(calls: [string, unknown][]): number[][] {
+  /** The texts each call compiles with Function(), in a context that records them. */
+  function compiledTexts(calls: [string, unknown][]): string[][] {
     const context = vm.createContext({});
     vm.runInContext(`var __compiled = []; Function = (function (F) {
-      return function () { __compiled.push(arguments[arguments.length - 1].length); return F.apply(this, arguments); };
+      return function () { __compiled.push(arguments[arguments.length - 1]); return F.apply(this, arguments); };
     })(Function);`, context);
     vm.runInContext(script, context);
     return calls.map(([fn, input]) => {
       vm.runInContext("__compiled.length = 0", context);
       (vm.runInContext(fn, context) as (x: unknown) => unknown)(input);
-      return [...(vm.runInContext("__compiled", context) as number[])];
+      return [...(vm.runInContext("__compiled", context) as string[])];
     });
+  }
+  /** Their lengths. */
+  const compiles = (calls: [string, unknown][]) => compiledTexts(calls).map((texts) => texts.map((text) => text.length));
+
+  /** Every string literal of the script: its value and its text as written. */
+  function stringLiterals(): { value: string; raw: string }[] {
+    const found: { value: string; raw: string }[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (!node || typeof node !== "object") return;
+      const n = node as { type?: string; value?: unknown; raw?: string };
+      if (n.type === "Literal" && typeof n.value === "string") found.push({ value: n.value, raw: n.raw! });
+      for (const value of Object.values(n)) if (typeof value === "object") walk(value);
+    };
+    walk(acornParseWith(script, { ecmaVersion: 5 }));
+    return found;
   }
 
   it("compiles per call only what the call needs: a keep-alive, alone or after 12 NN, and {setKeepAlive: 10..255} nothing, another plain message its tier", () => {
@@ -187,15 +204,7 @@ describe("dist/formatter.js, tier by tier", () => {
   });
 
   it("quotes its texts without an escape, but for the short word table (an escape slows otto and goja on the whole literal)", () => {
-    const escaped: number[] = [];
-    const literals = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(literals);
-      if (!node || typeof node !== "object") return;
-      const n = node as { type?: string; value?: unknown; raw?: string };
-      if (n.type === "Literal" && typeof n.value === "string" && n.raw!.length - 2 !== n.value.length) escaped.push(n.value.length);
-      for (const value of Object.values(n)) if (typeof value === "object") literals(value);
-    };
-    literals(acornParseWith(script, { ecmaVersion: 5 }));
+    const escaped = stringLiterals().filter((l) => l.raw.length - 2 !== l.value.length).map((l) => l.value.length);
     // The word table, and unpack.ts's text, which quotes its alphabet.
     expect(escaped).toHaveLength(2);
     expect(Math.max(...escaped)).toBeLessThan(600);
@@ -205,24 +214,10 @@ describe("dist/formatter.js, tier by tier", () => {
     // goja folds the first constant expression of a compiled unit (void 0, !0, -1, "a" + "b") in a new runtime.
     expect(constantExpressions('var a = void 0, b = !0, c = -1, d = "a" + "b", e = x - 1, f = undefined, g = 1;'))
       .toEqual(["void 0", "!0", "-1", '"a" + "b"']);
-    const texts = [script];
-    const literals = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(literals);
-      if (!node || typeof node !== "object") return;
-      const n = node as { type?: string; value?: unknown };
-      if (n.type === "Literal" && typeof n.value === "string" && n.value.startsWith("(function(){")) texts.push(n.value);
-      for (const value of Object.values(n)) if (typeof value === "object") literals(value);
-    };
-    literals(acornParseWith(script, { ecmaVersion: 5 }));
+    const texts = [script, ...stringLiterals().map((l) => l.value).filter((value) => value.startsWith("(function(){"))];
     // The script, unpack.ts and the two first tiers; then the whole codec, unpacked.
     expect(texts).toHaveLength(4);
-    const context = vm.createContext({});
-    vm.runInContext(`var __texts = []; Function = (function (F) {
-      return function () { __texts.push(arguments[arguments.length - 1]); return F.apply(this, arguments); };
-    })(Function);`, context);
-    vm.runInContext(script, context);
-    (vm.runInContext("decodeDownlink", context) as (x: unknown) => unknown)({ bytes: [2, 15] });
-    const whole = (vm.runInContext("__texts", context) as string[]).at(-1)!;
+    const whole = compiledTexts([["decodeDownlink", { bytes: [2, 15] }]])[0].at(-1)!;
     expect(whole).toContain("$exports.decodeDownlink");
     texts.push(whole);
     for (const text of texts) expect(constantExpressions(text)).toEqual([]);
