@@ -86,13 +86,13 @@ export function plainSetKeepAlive(input: { data?: unknown }): EncodeOutput | und
     var data = input.data as DownlinkData;
     var minutes = data.setKeepAlive as number;
     // Its own enumerable keys, as the codec reads them, only setKeepAlive (JSON.stringify reads them so; a toJSON
-    // method would answer for the object, and is a key besides). Shorter than a loop: every call compiles it.
-    if (typeof input === "object" && !data.toJSON && JSON.stringify(data) === '{"setKeepAlive":' + minutes + "}" && (minutes & 255) === minutes &&
-      minutes >= 10) return { bytes: [0x02, minutes], fPort: 1 };
+    // method would answer for the object, and is a key besides). Shorter than a loop, and quoted with neither
+    // quote: the script carries it as text.
+    if (typeof input === "object" && !data.toJSON && JSON.stringify(data) === JSON.stringify({ setKeepAlive: minutes }) &&
+      (minutes & 255) === minutes && minutes >= 10) return { bytes: [0x02, minutes], fPort: 1 };
   } catch (e) {
     // Down the tiers.
   }
-  return undefined;
 }
 
 /** TTS v3 / ChirpStack v4 entry point: `input.data` → bytes, keys encoded in the order given. */

@@ -38,6 +38,8 @@ $exports.decodeUplink = decodeUplink; $exports.encodeDownlink = encodeDownlink; 
   /** What restores the whole codec's text from its packing (scripts/pack.ts). */
   UNPACK: `import { unpack } from "./formatter/unpack";
 $exports.unpack = unpack;`,
+  SET_KEEP_ALIVE: `import { plainSetKeepAlive } from "./formatter/downlink";
+$exports.plainSetKeepAlive = plainSetKeepAlive;`,
   PLAIN_UPLINK: `import { plainUplink } from "./formatter/plain-uplink";
 $exports.plainUplink = function (input, keepAlive) { return plainUplink(input, keepAlive, TABLE); };`,
   PLAIN_DOWNLINK: `import { plainDownlink } from "./formatter/plain-downlink";
@@ -60,6 +62,17 @@ const common = {
 } as const;
 
 const withoutVoid = (text: string) => text.replace(/\bvoid 0\b/g, "undefined");
+
+/**
+ * esbuild's `(function(){…})();` written `!function(){…}();`. At a parenthesis that opens an expression, QuickJS
+ * reads ahead to its closing one for a `=>` (js_parse_skip_parens_token), then parses it all again: with the
+ * parenthesis, every call tokenized the whole script, its quoted texts included, twice.
+ */
+function withoutParentheses(text: string): string {
+  const [open, close] = ["(function(){", "})();"];
+  if (!text.startsWith(open) || !text.endsWith(close)) throw new Error(`esbuild's output is not one (function(){…})(); : ${text.slice(0, 40)}…`);
+  return `!function(){${text.slice(open.length, -close.length)}}();`;
+}
 
 type Node = { type: string; start: number; end: number; [key: string]: unknown };
 
@@ -100,7 +113,7 @@ async function buildLazy(name: keyof typeof LAZY): Promise<string> {
     define: table === undefined ? {} : { TABLE: JSON.stringify(table) },
     write: false,
   });
-  const text = withoutVoid(result.outputFiles![0].text.trim());
+  const text = withoutParentheses(withoutVoid(result.outputFiles![0].text.trim()));
   const folded = constantExpressions(text);
   if (folded.length) throw new Error(`the ${name} text holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
   return text;
@@ -110,7 +123,7 @@ async function buildLazy(name: keyof typeof LAZY): Promise<string> {
 export async function buildFormatter(): Promise<number> {
   mkdirSync(dirname(FORMATTER_BUNDLE), { recursive: true });
   const define: Record<string, string> = {};
-  for (const name of ["UNPACK", "PLAIN_UPLINK", "PLAIN_DOWNLINK"] as const) define[name] = JSON.stringify(await buildLazy(name));
+  for (const name of ["UNPACK", "SET_KEEP_ALIVE", "PLAIN_UPLINK", "PLAIN_DOWNLINK"] as const) define[name] = JSON.stringify(await buildLazy(name));
   // The script carries the whole codec packed.
   const packed = pack(await buildLazy("CODEC"), PACKED_WORDS);
   define.CODEC = JSON.stringify(packed.text);
@@ -119,10 +132,9 @@ export async function buildFormatter(): Promise<number> {
     ...common,
     stdin: { contents: entry, resolveDir: root, loader: "ts" },
     define,
-    banner: { js: `${header}\n${declarations}` },
     write: false,
   });
-  const script = withoutVoid(result.outputFiles![0].text);
+  const script = `${header}\n${declarations}\n${withoutParentheses(withoutVoid(result.outputFiles![0].text.trim()))}\n`;
   const folded = constantExpressions(script);
   if (folded.length) throw new Error(`dist/formatter.js holds constant expressions goja folds at compile time: ${folded.join(", ")}`);
   writeFileSync(FORMATTER_BUNDLE, script);

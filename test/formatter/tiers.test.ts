@@ -180,7 +180,7 @@ describe("dist/formatter.js, tier by tier", () => {
     return found;
   }
 
-  it("compiles per call only what the call needs: a keep-alive, alone or after 12 NN, and {setKeepAlive: 10..255} nothing, another plain message its tier", () => {
+  it("compiles per call only what the call needs: a keep-alive, alone or after 12 NN, nothing; {setKeepAlive: 10..255} its straight path; another plain message its tier", () => {
     // Each call in a context of its own: a text is compiled once per runtime, as a network server's is per call.
     const [[keep], [response], [other], [encode], [warns], [object], [decodeDownlink]] = [
       ["decodeUplink", { bytes: hex(KEEP_ALIVE), fPort: 2 }],
@@ -194,13 +194,15 @@ describe("dist/formatter.js, tier by tier", () => {
     expect(keep).toEqual([]);
     expect(response).toEqual([]);
     expect(other).toHaveLength(1);
-    expect(encode).toEqual([]);
-    expect(warns).toHaveLength(1);
-    // The whole codec, after the tier that leaves it: the text that unpacks it (formatter/unpack.ts), then the codec.
-    expect(object).toHaveLength(3);
-    expect(object[2]).toBeGreaterThan(4 * Math.max(other[0], warns[0]));
+    // A downlink: the straight path of {setKeepAlive: 10..255}, a few hundred bytes, then the tier.
+    expect(encode).toHaveLength(1);
+    expect(encode[0]).toBeLessThan(300);
+    expect(warns).toEqual([encode[0], expect.any(Number)]);
+    // The whole codec, after the texts that leave it: the text that unpacks it (formatter/unpack.ts), then the codec.
+    expect(object).toHaveLength(4);
+    expect(object[3]).toBeGreaterThan(4 * Math.max(other[0], warns[1]));
     expect(decodeDownlink).toHaveLength(2);
-    expect(decodeDownlink[1]).toBe(object[2]);
+    expect(decodeDownlink[1]).toBe(object[3]);
   });
 
   it("quotes its texts without an escape, but for the short word table (an escape slows otto and goja on the whole literal)", () => {
@@ -210,16 +212,26 @@ describe("dist/formatter.js, tier by tier", () => {
     expect(Math.max(...escaped)).toBeLessThan(600);
   });
 
+  /** Every part compiled on its own: the script, the texts it carries, and the whole codec, unpacked. */
+  function parts(): string[] {
+    const carried = stringLiterals().map((l) => l.value).filter((value) => value.startsWith("!function(){"));
+    // unpack.ts, the straight path of {setKeepAlive: N}, the two first tiers (not the codec, which opens packed).
+    expect(carried).toHaveLength(4);
+    const whole = compiledTexts([["decodeDownlink", { bytes: [2, 15] }]])[0].at(-1)!;
+    expect(whole).toContain("$exports.decodeDownlink");
+    return [script, ...carried, whole];
+  }
+
   it("holds no constant expression, in any part, that goja folds by building a runtime", () => {
     // goja folds the first constant expression of a compiled unit (void 0, !0, -1, "a" + "b") in a new runtime.
     expect(constantExpressions('var a = void 0, b = !0, c = -1, d = "a" + "b", e = x - 1, f = undefined, g = 1;'))
       .toEqual(["void 0", "!0", "-1", '"a" + "b"']);
-    const texts = [script, ...stringLiterals().map((l) => l.value).filter((value) => value.startsWith("(function(){"))];
-    // The script, unpack.ts and the two first tiers; then the whole codec, unpacked.
-    expect(texts).toHaveLength(4);
-    const whole = compiledTexts([["decodeDownlink", { bytes: [2, 15] }]])[0].at(-1)!;
-    expect(whole).toContain("$exports.decodeDownlink");
-    texts.push(whole);
-    for (const text of texts) expect(constantExpressions(text)).toEqual([]);
+    for (const text of parts()) expect(constantExpressions(text)).toEqual([]);
+  });
+
+  it("opens no part with a parenthesis, which QuickJS reads to its end twice", () => {
+    // At "(" QuickJS looks ahead for "=>" to the closing parenthesis, then parses it all: esbuild's (function(){…})();
+    // made every call tokenize the whole script twice.
+    for (const text of parts()) expect(text.replace(/^\/\*.*\*\/\nvar [^;]*;\n/, "")).toMatch(/^!function\(\)\{[^]*\}\(\);\n?$/);
   });
 });

@@ -69,10 +69,15 @@ export function runInGoEngines(scriptFile: string, calls: EngineCall[], engines:
   return results;
 }
 
-/** Median CPU milliseconds of one call (fresh runtime, evaluate `scriptFile`, call), over `repeat` calls. */
+/**
+ * Median CPU milliseconds of one call (fresh runtime, evaluate `scriptFile`, call), over `repeat` calls. Each engine
+ * in a process of its own: after goja's calls in the same process, otto's figures hung on what goja had run (40
+ * interleaved rounds: a script 12 % cheaper than another in otto alone measured 32 % dearer after goja).
+ */
 export function benchInGoEngines(scriptFile: string, call: EngineCall, repeat: number, engines: GoEngine[] = GO_ENGINES): Record<GoEngine, number> {
-  const answer = request({ mode: "bench", script: scriptFile, engines, calls: [call], repeat });
   const medians = {} as Record<GoEngine, number>;
-  for (const engine of engines) medians[engine] = Number(answer[engine][0]) / 1e6;
+  for (const engine of engines) {
+    medians[engine] = Number(request({ mode: "bench", script: scriptFile, engines: [engine], calls: [call], repeat })[engine][0]) / 1e6;
+  }
   return medians;
 }
