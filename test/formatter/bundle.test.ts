@@ -9,6 +9,7 @@ import { BUDGET, ENTRY_POINTS, FORMATTER_BUNDLE } from "../../scripts/build-form
 import { hex } from "../support/hex";
 import { bareContext, chirpstackModule, readBundle, runInContext, runInQuickJS } from "../support/runtimes";
 import { CASES, expected } from "./cases";
+import { nearKeepAlive } from "./near-tiers";
 
 let script = "";
 beforeAll(() => {
@@ -71,17 +72,8 @@ describe("dist/formatter.js", () => {
     const context = bareContext(false);
     vm.runInContext(script, context);
     const call = vm.runInContext("(function (fn, args) { return JSON.stringify(this[fn].apply(null, args)); })", context) as (fn: string, args: unknown[]) => string;
-    // A keep-alive, alone or after a response (12 NN, or another two bytes), then maybe one element anywhere (or
-    // one more) made a near-byte or anything at all.
-    const byte = fc.integer({ min: 0, max: 255 });
-    const keepAlive = fc.tuple(fc.array(byte, { minLength: 10, maxLength: 10 }), fc.constantFrom(0, 1, 2),
-      fc.option(fc.tuple(fc.constantFrom(0x12, 0x12, 0x11, 0x1d, 0x01), byte), { nil: undefined, freq: 2 }))
-      .map(([middle, relay, before]) => [...(before ?? []), 1, ...middle, relay] as unknown[]);
-    const notAByte = fc.oneof(fc.constantFrom(-1, 256, 1.5, -0, NaN, Infinity, "1", "01", "18", true, null, undefined, [1], { valueOf: 1 }), fc.anything());
-    const bytes = fc.tuple(keepAlive, fc.option(fc.tuple(fc.integer({ min: 0, max: 14 }), notAByte), { nil: undefined }))
-      .map(([b, change]) => { const out = [...b]; if (change) out[change[0]] = change[1]; return out; });
-    const fPort = fc.oneof(fc.constant(2), fc.constant(2), fc.constant(undefined), fc.anything());
-    fc.assert(fc.property(bytes, fPort, (b, port) => {
+    // near-tiers.ts: a keep-alive, alone or after a response, maybe one element made a near-byte or anything at all.
+    fc.assert(fc.property(nearKeepAlive, ({ bytes: b, fPort: port }) => {
       expect(JSON.parse(call("decodeUplink", [{ bytes: b, fPort: port }]))).toEqual(JSON.parse(JSON.stringify(codec.decodeUplink({ bytes: b, fPort: port }))));
       expect(JSON.parse(call("Decode", [port, b, {}]))).toEqual(JSON.parse(JSON.stringify(codec.Decode(port, b, {}))));
     }), { numRuns: 1000, seed: 21 });

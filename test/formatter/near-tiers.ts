@@ -1,6 +1,7 @@
-// Inputs at the edges of the formatter's first tiers (plain-uplink.ts, plain-downlink.ts): mostly what they
-// answer, then each changed a little (a byte, the port, a key, a value), so that a tier that answers a call it
-// should leave to the whole codec shows. Shared by tiers.test.ts and the comparisons in every engine (cases.ts).
+// Inputs at the edges of the formatter's straight path and first tiers (uplink.ts plainKeepAlive, plain-uplink.ts,
+// plain-downlink.ts): mostly what they answer, then each changed a little (a byte, the port, a key, a value), so
+// that a path that answers a call it should leave to the whole codec shows. Shared by tiers.test.ts, bundle.test.ts
+// and the comparisons in every engine (cases.ts).
 import fc from "fast-check";
 import { DOWNLINK_COMMANDS, UPLINK_MESSAGES } from "../../formatter/index";
 
@@ -31,6 +32,24 @@ export const nearPlainUplink = fc.tuple(
   if (change?.[0] === "cut") b.length = change[1] % b.length;
   if (change?.[0] === "add") b.push(change[1]);
   return { bytes: b, fPort };
+});
+
+/**
+ * A keep-alive (relay byte 0..2), alone or after a response (12 NN mostly, or another two bytes), maybe one element
+ * made a near-byte or anything at all, or one more; the port mostly 2: the edges of the script's straight path.
+ */
+export const nearKeepAlive = fc.tuple(
+  fc.option(fc.tuple(fc.constantFrom(0x12, 0x12, 0x12, 0x11, 0x1d, 0x01), byte), { nil: undefined, freq: 2 }),
+  fc.array(byte, { minLength: 10, maxLength: 10 }),
+  fc.constantFrom(0, 1, 1, 2),
+  fc.option(fc.tuple(fc.integer({ min: 0, max: 14 }),
+    fc.oneof(fc.constantFrom(-1, 256, 1.5, -0, NaN, Infinity, "1", "01", "18", true, null, undefined, [1], { valueOf: 1 }), fc.anything())),
+  { nil: undefined }),
+  fc.oneof(fc.constant(2), fc.constant(2), fc.constant(undefined), fc.anything()),
+).map(([before, middle, relay, change, fPort]) => {
+  const bytes: unknown[] = [...(before ?? []), 1, ...middle, relay];
+  if (change) bytes[change[0]] = change[1];
+  return { bytes, fPort };
 });
 
 const keys = [...DOWNLINK_COMMANDS.map((c) => c.key), "fPort", "sendCustomHexCommand", "__proto__", "toString", "getKeepAliveTime,18|setKeepAlive", "2", ""];
